@@ -1,0 +1,184 @@
+"""Users and their API tokens: creation, login checks, the first admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from app import security
+from app.db import write_tx
+from app.errors import InputError
+from app.tables import ROLES, Annotation, ApiToken, Project, Review, User
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+EDITABLE = ("email", "first_name", "last_name", "role", "is_active", "password")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def clean_user_fields(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    """Validate the user fields present in `data`; unknown keys are ignored, as Label Studio does."""
+    errors: dict[str, list[str]] = {}
+    out: dict[str, Any] = {}
+    for key in EDITABLE:
+        if key not in data:
+            continue
+        value = data[key]
+        if key in ("email", "first_name", "last_name", "role", "password"):
+            value = "" if value is None else str(value).strip() if key != "password" else str(value)
+        if key == "email":
+            value = value.lower()
+            if not EMAIL_RE.match(value):
+                errors[key] = ["Enter a valid email address."]
+        elif key == "role" and value not in ROLES:
+            errors[key] = [f"Must be one of: {', '.join(ROLES)}."]
+        elif key == "password" and len(value) < security.MIN_PASSWORD_LENGTH:
+            errors[key] = [f"Use at least {security.MIN_PASSWORD_LENGTH} characters."]
+        elif key == "is_active" and not isinstance(value, bool):
+            errors[key] = ["Must be true or false."]
+        out[key] = value
+    if creating:
+        for key in ("email", "password"):
+            if key not in data:
+                errors.setdefault(key, ["This field is required."])
+    if errors:
+        raise InputError(errors)
+    return out
+
+
+async def _email_taken(email: str, except_id: int | None = None) -> bool:
+    query = User.exists().where(User.email == email)
+    if except_id is not None:
+        query = query.where(User.id != except_id)
+    return await query
+
+
+async def create_user(data: dict[str, Any], *, token: str | None = None) -> User:
+    fields = clean_user_fields(data, creating=True)
+    fields.setdefault("role", "annotator")
+    password = fields.pop("password")
+    async with write_tx():
+        if await _email_taken(fields["email"]):
+            raise InputError({"email": ["A user with this email already exists."]})
+        user = User(**fields, password=security.hash_password(password))
+        await user.save()
+        await ApiToken(user=user.id, key=token or security.new_token_key()).save()
+    return user
+
+
+async def update_user(user: User, data: dict[str, Any]) -> User:
+    fields = clean_user_fields(data, creating=False)
+    async with write_tx():
+        if user.role == "admin" and (fields.get("role", "admin") != "admin" or fields.get("is_active") is False):
+            await _keep_one_admin(user)
+        if "email" in fields and await _email_taken(fields["email"], except_id=user.id):
+            raise InputError({"email": ["A user with this email already exists."]})
+        if "password" in fields:
+            fields["password"] = security.hash_password(fields["password"])
+            # signs the user out everywhere else
+            fields["session_epoch"] = user.session_epoch + 1
+        for key, value in fields.items():
+            setattr(user, key, value)
+        if fields:
+            await user.save(columns=[getattr(User, k) for k in fields])
+    return user
+
+
+async def _keep_one_admin(user: User) -> None:
+    others = await User.count().where(User.role == "admin", User.is_active.eq(True), User.id != user.id)
+    if not others:
+        raise InputError({"role": ["This is the last active admin: make another admin first."]})
+
+
+async def has_work(user_id: int) -> bool:
+    return (
+        await Annotation.exists().where(Annotation.completed_by == user_id)
+        or await Review.exists().where(Review.reviewer == user_id)
+        or await Project.exists().where(Project.created_by == user_id)
+    )
+
+
+async def remove_user(user: User) -> str:
+    """Delete a user with no work; deactivate one who has some, so their work keeps its author."""
+    if await has_work(user.id):
+        await update_user(user, {"is_active": False})
+        return "deactivated"
+    async with write_tx():
+        await User.delete().where(User.id == user.id)
+    return "deleted"
+
+
+async def authenticate(email: str, password: str) -> User | None:
+    user = await User.objects().where(User.email == email.strip().lower()).first()
+    if not security.verify_password(user.password if user else None, password) or not user.is_active:
+        return None
+    user.last_login = now()
+    columns = [User.last_login]
+    if security.needs_rehash(user.password):
+        user.password = security.hash_password(password)
+        columns.append(User.password)
+    async with write_tx():
+        await user.save(columns=columns)
+    return user
+
+
+async def user_for_session(uid: Any, epoch: Any) -> User | None:
+    if not isinstance(uid, int):
+        return None
+    user = await User.objects().where(User.id == uid).first()
+    if user is None or not user.is_active or user.session_epoch != epoch:
+        return None
+    return user
+
+
+async def user_for_token(key: str) -> User | None:
+    row = await ApiToken.select(ApiToken.user).where(ApiToken.key == key).first()
+    if row is None:
+        return None
+    user = await User.objects().where(User.id == row["user"]).first()
+    return user if user is not None and user.is_active else None
+
+
+async def token_of(user: User) -> str:
+    row = await ApiToken.select(ApiToken.key).where(ApiToken.user == user.id).first()
+    if row is None:
+        return await reset_token(user)
+    return row["key"]
+
+
+async def reset_token(user: User, key: str | None = None) -> str:
+    key = key or security.new_token_key()
+    async with write_tx():
+        await ApiToken.delete().where(ApiToken.user == user.id)
+        await ApiToken(user=user.id, key=key).save()
+    return key
+
+
+async def list_users(search: str = "") -> list[User]:
+    query = User.objects().order_by(User.id)
+    if search:
+        query = query.where(User.email.ilike(f"%{search}%"))
+    return await query
+
+
+async def get_user(user_id: int) -> User | None:
+    return await User.objects().where(User.id == user_id).first()
+
+
+async def ensure_first_admin(
+    email: str | None, password: str | None, token: str | None
+) -> tuple[User, str | None] | None:
+    """Create the first admin if the database has no user; returns (user, generated password).
+
+    A later start finds users and changes nothing, whatever the environment says."""
+    if await User.exists():
+        return None
+    generated = None if password else security.new_password()
+    user = await create_user(
+        {"email": email or "admin@localhost", "password": password or generated, "role": "admin"},
+        token=token,
+    )
+    return user, generated

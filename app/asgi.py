@@ -1,0 +1,57 @@
+"""The Litestar application: routes, sessions, CSRF, auth, templates, static files."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.flash import FlashConfig, FlashPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from app import bootstrap, db, security, templating
+from app.accounts import api as accounts_api
+from app.accounts import routes as accounts_pages
+from app.admin import routes as admin_pages
+from app.auth import SESSION_COOKIE, AuthMiddleware, CSRFUnlessToken
+from app.errors import EXCEPTION_HANDLERS
+from app.projects import api as projects_api
+from app.projects import routes as projects_pages
+from app.settings import ROOT, settings
+from app.system import ROUTES as SYSTEM_ROUTES
+
+ROUTES = [*SYSTEM_ROUTES, *accounts_api.ROUTES, *accounts_pages.ROUTES, *projects_api.ROUTES,
+          *projects_pages.ROUTES, *admin_pages.ROUTES]
+SESSION_MAX_AGE = 14 * 24 * 3600
+
+
+def create_app() -> Litestar:
+    secret = settings.secret_key()
+    session = CookieBackendConfig(
+        secret=security.derive_key(secret, "session"), key=SESSION_COOKIE, httponly=True,
+        samesite="lax", secure=settings.cookie_secure, max_age=SESSION_MAX_AGE,
+    )
+    csrf = CSRFConfig(secret=security.derive_key(secret, "csrf").hex(), cookie_secure=settings.cookie_secure)
+    templates = TemplateConfig(instance=JinjaTemplateEngine.from_environment(templating.make_environment()))
+    static = create_static_files_router(path="/static", directories=[ROOT / "static"], name="static")
+    return Litestar(
+        route_handlers=[*ROUTES, static],
+        middleware=[
+            session.middleware,
+            DefineMiddleware(CSRFUnlessToken, config=csrf),
+            DefineMiddleware(AuthMiddleware, exclude=["^/static/", "^/schema"]),
+        ],
+        template_config=templates,
+        plugins=[HTMXPlugin(), FlashPlugin(FlashConfig(template_config=templates))],
+        exception_handlers=EXCEPTION_HANDLERS,
+        on_startup=[bootstrap.on_startup],
+        on_shutdown=[db.close_pool],
+        openapi_config=OpenAPIConfig(title="Labelwell API", version=templating.version("labelwell"), path="/schema"),
+    )
+
+
+app = create_app()

@@ -1,0 +1,138 @@
+"""Project pages: list, create, view, edit, delete (with confirmation), members."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from litestar import Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+
+from app.accounts import service as accounts
+from app.auth import require_admin, user_of
+from app.errors import InputError
+from app.pagination import page_params
+from app.projects import service
+from app.projects.api import project_or_404
+
+if TYPE_CHECKING:
+    from litestar.datastructures import FormMultiDict
+
+FORM_FIELDS = ("title", "description", "expert_instruction", "label_config", "maximum_annotations",
+               "sampling", "show_skip_button", "show_instruction")
+
+
+def form_data(form: FormMultiDict) -> dict[str, Any]:
+    """A project form as API-shaped data: ticked boxes are true, numbers are ints."""
+    data: dict[str, Any] = {key: form.get(key, "") for key in FORM_FIELDS}
+    for key in service.BOOL_FIELDS:
+        if key in FORM_FIELDS:
+            data[key] = key in form
+    value = str(data["maximum_annotations"]).strip()
+    data["maximum_annotations"] = int(value) if value.isdigit() else value
+    return data
+
+
+def form_page(project: Any, values: dict[str, Any], errors: dict[str, list[str]] | None = None) -> Template:
+    context = {"project": project, "values": values, "errors": errors or {}, "sampling": service.SAMPLING}
+    return Template("projects/form.html", context=context, status_code=400 if errors else 200)
+
+
+@get("/")
+async def home() -> Redirect:
+    return Redirect("/projects")
+
+
+@get("/projects")
+async def project_list(request: Request) -> Template:
+    page, size = page_params(request, default_size=24)
+    projects, count = await service.list_projects(user_of(request), page, size)
+    context = {"projects": projects, "count": count, "page": page, "pages": max(1, -(-count // size))}
+    return Template("projects/list.html", context=context)
+
+
+@get("/projects/new", guards=[require_admin])
+async def project_new() -> Template:
+    return form_page(None, {"title": "", "label_config": "<View>\n</View>", "maximum_annotations": 1,
+                            "sampling": "Sequential sampling", "show_skip_button": True})
+
+
+@post("/projects/new", guards=[require_admin])
+async def project_create(request: Request) -> Template | Redirect:
+    data = form_data(await request.form())
+    try:
+        project = await service.create_project(user_of(request), data)
+    except InputError as exc:
+        return form_page(None, data, exc.errors)
+    flash(request, f"Project “{project.title}” created.", category="success")
+    return Redirect(f"/projects/{project.id}")
+
+
+@get("/projects/{project_id:int}")
+async def project_detail(request: Request, project_id: int) -> Template:
+    project = await project_or_404(user_of(request), project_id)
+    context: dict[str, Any] = {"project": project, "members": [], "users": []}
+    if user_of(request).role == "admin":
+        context.update(members=await service.list_members(project_id), users=await accounts.list_users())
+    return Template("projects/detail.html", context=context)
+
+
+@get("/projects/{project_id:int}/edit", guards=[require_admin])
+async def project_edit(request: Request, project_id: int) -> Template:
+    project = await project_or_404(user_of(request), project_id)
+    return form_page(project, {key: getattr(project, key) for key in FORM_FIELDS})
+
+
+@post("/projects/{project_id:int}/edit", guards=[require_admin])
+async def project_update(request: Request, project_id: int) -> Template | Redirect:
+    project = await project_or_404(user_of(request), project_id)
+    data = form_data(await request.form())
+    try:
+        await service.update_project(project, data)
+    except InputError as exc:
+        return form_page(project, data, exc.errors)
+    flash(request, "Project saved.", category="success")
+    return Redirect(f"/projects/{project_id}")
+
+
+@get("/projects/{project_id:int}/delete", guards=[require_admin])
+async def project_delete_confirm(request: Request, project_id: int) -> Template:
+    project = await project_or_404(user_of(request), project_id)
+    return Template("projects/delete.html", context={"project": project})
+
+
+@post("/projects/{project_id:int}/delete", guards=[require_admin])
+async def project_delete(request: Request, project_id: int) -> Template | Redirect:
+    project = await project_or_404(user_of(request), project_id)
+    form = await request.form()
+    if form.get("confirm_title", "").strip() != project.title:
+        context = {"project": project, "error": "Type the project's title exactly to confirm."}
+        return Template("projects/delete.html", context=context, status_code=400)
+    await service.delete_project(project)
+    flash(request, f"Project “{project.title}” and all its tasks were deleted.", category="success")
+    return Redirect("/projects")
+
+
+@post("/projects/{project_id:int}/members", guards=[require_admin])
+async def member_set(request: Request, project_id: int) -> Redirect:
+    await project_or_404(user_of(request), project_id)
+    form = await request.form()
+    user_id = form.get("user", "")
+    try:
+        await service.set_member(project_id, int(user_id) if user_id.isdigit() else user_id, form.get("role"))
+    except InputError as exc:
+        flash(request, str(exc), category="error")
+    return Redirect(f"/projects/{project_id}#members")
+
+
+@post("/projects/{project_id:int}/members/{user_id:int}/remove", guards=[require_admin])
+async def member_remove(request: Request, project_id: int, user_id: int) -> Redirect:
+    await project_or_404(user_of(request), project_id)
+    if not await service.remove_member(project_id, user_id):
+        raise NotFoundException("Not a member")
+    return Redirect(f"/projects/{project_id}#members")
+
+
+ROUTES = [home, project_list, project_new, project_create, project_detail, project_edit, project_update,
+          project_delete_confirm, project_delete, member_set, member_remove]

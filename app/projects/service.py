@@ -1,0 +1,145 @@
+"""Projects and their members: validation, visibility, create/update/delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components import ConfigError, parse_xml
+
+from app.db import write_tx
+from app.errors import InputError
+from app.tables import PROJECT_ROLES, SAMPLING, SKIP_QUEUE, Project, ProjectMember, User
+
+TEXT_FIELDS = ("description", "expert_instruction", "model_version", "color")
+BOOL_FIELDS = ("show_instruction", "show_skip_button", "enable_empty_annotation", "show_annotation_history",
+               "show_collab_predictions", "annotators_see_others")
+CHOICE_FIELDS = {"sampling": SAMPLING, "skip_queue": SKIP_QUEUE}
+INT_FIELDS = {"maximum_annotations": (1, 1000), "overlap_cohort_percentage": (1, 100)}
+
+
+def _clean_one(key: str, value: Any) -> Any:
+    """The cleaned value, or raise ValueError with a message for the user."""
+    if key == "title":
+        value = str(value or "").strip()
+        if not 3 <= len(value) <= 50:
+            raise ValueError("A title has 3 to 50 characters.")
+    elif key == "label_config":
+        try:
+            parse_xml(str(value or ""))
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+    elif key in TEXT_FIELDS:
+        value = "" if value is None else str(value)
+    elif key in BOOL_FIELDS:
+        if not isinstance(value, bool):
+            raise ValueError("Must be true or false.")
+    elif key in CHOICE_FIELDS and value not in CHOICE_FIELDS[key]:
+        raise ValueError(f"Must be one of: {', '.join(CHOICE_FIELDS[key])}.")
+    elif key in INT_FIELDS:
+        low, high = INT_FIELDS[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"Must be a whole number from {low} to {high}.")
+    elif key == "control_weights" and not isinstance(value, dict):
+        raise ValueError("Must be an object mapping control names to weights.")
+    return value
+
+
+EDITABLE = ("title", "label_config", *TEXT_FIELDS, *BOOL_FIELDS, *CHOICE_FIELDS, *INT_FIELDS, "control_weights")
+
+
+def clean_project_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Validate the editable fields present in `data`; read-only and unknown keys are ignored."""
+    errors: dict[str, list[str]] = {}
+    out: dict[str, Any] = {}
+    for key in EDITABLE:
+        if key in data:
+            try:
+                out[key] = _clean_one(key, data[key])
+            except ValueError as exc:
+                errors[key] = [str(exc)]
+    if errors:
+        raise InputError(errors)
+    return out
+
+
+async def visible_ids(user: User) -> list[int] | None:
+    """Project ids the user may open; None means all of them (admins)."""
+    if user.role == "admin":
+        return None
+    rows = await ProjectMember.select(ProjectMember.project).where(ProjectMember.user == user.id)
+    return [r["project"] for r in rows]
+
+
+async def list_projects(user: User, page: int, size: int) -> tuple[list[Project], int]:
+    ids = await visible_ids(user)
+    query, count = Project.objects().order_by(Project.id, ascending=False), Project.count()
+    if ids is not None:
+        query, count = query.where(Project.id.is_in(ids or [0])), count.where(Project.id.is_in(ids or [0]))
+    projects = await query.offset((page - 1) * size).limit(size).output(load_json=True)
+    return projects, await count
+
+
+async def get_project(user: User, project_id: int) -> Project | None:
+    """The project if it exists and the user may see it; otherwise None (the caller answers 404)."""
+    ids = await visible_ids(user)
+    if ids is not None and project_id not in ids:
+        return None
+    return await Project.objects().where(Project.id == project_id).output(load_json=True).first()
+
+
+async def member_role(user: User, project_id: int) -> str | None:
+    if user.role == "admin":
+        return "admin"
+    row = await ProjectMember.select(ProjectMember.role).where(
+        ProjectMember.project == project_id, ProjectMember.user == user.id).first()
+    return row["role"] if row else None
+
+
+async def create_project(user: User, data: dict[str, Any]) -> Project:
+    fields = clean_project_fields({"title": "New project", **data})
+    project = Project(**fields, created_by=user.id)
+    async with write_tx():
+        await project.save()
+    # read back, so JSON columns and defaults come out as the database has them
+    return await Project.objects().where(Project.id == project.id).output(load_json=True).first()
+
+
+async def update_project(project: Project, data: dict[str, Any]) -> Project:
+    fields = clean_project_fields(data)
+    if fields:
+        for key, value in fields.items():
+            setattr(project, key, value)
+        project.updated_at = Project.updated_at.default.python()
+        async with write_tx():
+            await project.save(columns=[getattr(Project, k) for k in fields] + [Project.updated_at])
+    return project
+
+
+async def delete_project(project: Project) -> None:
+    async with write_tx():
+        await Project.delete().where(Project.id == project.id)
+
+
+async def list_members(project_id: int) -> list[dict[str, Any]]:
+    return await ProjectMember.select(
+        ProjectMember.user.id.as_alias("user"), ProjectMember.user.email.as_alias("email"),
+        ProjectMember.user.first_name.as_alias("first_name"), ProjectMember.user.last_name.as_alias("last_name"),
+        ProjectMember.role,
+    ).where(ProjectMember.project == project_id).order_by(ProjectMember.id)
+
+
+async def set_member(project_id: int, user_id: Any, role: Any) -> None:
+    if role not in PROJECT_ROLES:
+        raise InputError({"role": [f"Must be one of: {', '.join(PROJECT_ROLES)}."]})
+    if not isinstance(user_id, int) or not await User.exists().where(User.id == user_id):
+        raise InputError({"user": [f"No user with id {user_id}."]})
+    async with write_tx():
+        await ProjectMember.delete().where(ProjectMember.project == project_id, ProjectMember.user == user_id)
+        await ProjectMember(project=project_id, user=user_id, role=role).save()
+
+
+async def remove_member(project_id: int, user_id: int) -> bool:
+    async with write_tx():
+        found = await ProjectMember.exists().where(ProjectMember.project == project_id, ProjectMember.user == user_id)
+        await ProjectMember.delete().where(ProjectMember.project == project_id, ProjectMember.user == user_id)
+    return found

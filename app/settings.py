@@ -1,0 +1,94 @@
+"""Settings read from environment variables; an empty variable counts as unset."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# name -> (default shown in the README, what it does). test_docs checks the README lists each one.
+DOCUMENTED = {
+    "DATABASE_URL": "SQLite file `labelwell.sqlite3` in the data folder",
+    "LABELWELL_DATA_DIR": "`./data`",
+    "LABELWELL_HOST": "`127.0.0.1`",
+    "LABELWELL_PORT": "`8080`",
+    "LABELWELL_SECRET_KEY": "generated once, kept in `<data>/secret_key`",
+    "CELERY_BROKER_URL": "Celery's `filesystem://` transport in `<data>/broker`",
+    "LABELWELL_USERNAME": "unset: admin `admin@localhost` with a generated password, printed once",
+    "LABELWELL_PASSWORD": "unset: generated",
+    "LABELWELL_USER_TOKEN": "unset: generated",
+    "LABELWELL_COOKIE_SECURE": "`false` (set `true` behind HTTPS)",
+}
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    host: str
+    port: int
+    broker_url: str
+    admin_username: str | None
+    admin_password: str | None
+    admin_token: str | None
+    cookie_secure: bool
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+    @property
+    def broker_dir(self) -> Path:
+        return self.data_dir / "broker"
+
+    @property
+    def upload_dir(self) -> Path:
+        return self.data_dir / "upload"
+
+    def secret_key(self) -> str:
+        """The configured key, or one generated on first use and kept in the data folder."""
+        configured = env("LABELWELL_SECRET_KEY")
+        if configured:
+            return configured
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            # O_EXCL: the web process and the worker may start at the same moment
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+
+def load() -> Settings:
+    data_dir = Path(env("LABELWELL_DATA_DIR", "data")).expanduser().resolve()
+    return Settings(
+        data_dir=data_dir,
+        database_url=env("DATABASE_URL", f"sqlite:///{data_dir / 'labelwell.sqlite3'}"),
+        host=env("LABELWELL_HOST", "127.0.0.1"),
+        port=int(env("LABELWELL_PORT", "8080")),
+        broker_url=env("CELERY_BROKER_URL", "filesystem://"),
+        admin_username=env("LABELWELL_USERNAME"),
+        admin_password=env("LABELWELL_PASSWORD"),
+        admin_token=env("LABELWELL_USER_TOKEN"),
+        cookie_secure=env("LABELWELL_COOKIE_SECURE", "false").lower() in ("1", "true", "yes"),
+    )
+
+
+settings = load()

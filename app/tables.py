@@ -1,0 +1,212 @@
+"""The whole domain as Piccolo tables; engine-agnostic (piccolo_conf.py picks SQLite or PostgreSQL).
+
+Counters on Project and Task are maintained by the services that write annotations and tasks,
+so list pages and dashboards never count rows of a million-task project.
+Composite indexes live in the migrations (Piccolo declares only single-column ones).
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSONB,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Real,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+ROLES = ("admin", "reviewer", "annotator")
+PROJECT_ROLES = ("annotator", "reviewer")
+SAMPLING = ("Sequential sampling", "Uniform sampling", "Uncertainty sampling")
+SKIP_QUEUE = ("REQUEUE_FOR_OTHERS", "REQUEUE_FOR_ME", "IGNORE_SKIPPED")
+JOB_STATES = ("queued", "running", "done", "failed")
+
+
+class User(Table, tablename="lw_user"):
+    email = Varchar(length=254, unique=True, index=True)
+    password = Varchar(length=255)  # argon2 hash, never the password
+    first_name = Varchar(length=150, default="")
+    last_name = Varchar(length=150, default="")
+    role = Varchar(length=16, default="annotator")
+    is_active = Boolean(default=True)
+    # bumped on password change: sessions carrying an older epoch stop working
+    session_epoch = Integer(default=0)
+    date_joined = Timestamptz(default=TimestamptzNow())
+    last_login = Timestamptz(null=True, default=None)
+    last_activity = Timestamptz(null=True, default=None)
+
+
+class ApiToken(Table, tablename="lw_api_token"):
+    """One legacy `Authorization: Token <key>` key per user, as Label Studio has."""
+
+    user = ForeignKey(User, unique=True, on_delete=OnDelete.cascade)
+    key = Varchar(length=64, unique=True, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used = Timestamptz(null=True, default=None)
+
+
+class Project(Table, tablename="lw_project"):
+    title = Varchar(length=50)
+    description = Text(default="")
+    expert_instruction = Text(default="")
+    show_instruction = Boolean(default=False)
+    label_config = Text(default="<View></View>")
+    maximum_annotations = Integer(default=1)
+    overlap_cohort_percentage = Integer(default=100)
+    sampling = Varchar(length=32, default="Sequential sampling")
+    skip_queue = Varchar(length=32, default="REQUEUE_FOR_OTHERS")
+    show_skip_button = Boolean(default=True)
+    enable_empty_annotation = Boolean(default=True)
+    show_annotation_history = Boolean(default=False)
+    show_collab_predictions = Boolean(default=True)
+    annotators_see_others = Boolean(default=False)
+    model_version = Varchar(length=255, default="")
+    control_weights = JSONB(default={})
+    color = Varchar(length=16, default="#FFFFFF")
+    created_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    # maintained counters
+    task_number = Integer(default=0)
+    finished_task_number = Integer(default=0)
+    total_annotations_number = Integer(default=0)
+    skipped_annotations_number = Integer(default=0)
+    total_predictions_number = Integer(default=0)
+    next_inner_id = Integer(default=1)
+
+
+class ProjectMember(Table, tablename="lw_project_member"):
+    project = ForeignKey(Project, on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    role = Varchar(length=16, default="annotator")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class FileUpload(Table, tablename="lw_file_upload"):
+    project = ForeignKey(Project, on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    file = Varchar(length=512)  # path relative to the upload folder
+    original_name = Varchar(length=255, default="")
+    content_type = Varchar(length=100, default="")
+    size = Integer(default=0)
+    sha256 = Varchar(length=64, default="", index=True)
+    width = Integer(null=True, default=None)
+    height = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Task(Table, tablename="lw_task"):
+    project = ForeignKey(Project, on_delete=OnDelete.cascade)
+    inner_id = Integer()  # 1, 2, 3… within the project (Label Studio's inner_id)
+    data = JSONB()
+    meta = JSONB(default={})
+    file_upload = ForeignKey(FileUpload, null=True, on_delete=OnDelete.set_null)
+    is_labeled = Boolean(default=False)
+    overlap = Integer(default=1)  # annotations this task wants
+    total_annotations = Integer(default=0)
+    cancelled_annotations = Integer(default=0)
+    total_predictions = Integer(default=0)
+    agreement = Float(null=True, default=None)
+    updated_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class TaskLock(Table, tablename="lw_task_lock"):
+    task = ForeignKey(Task, on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade)
+    expire_at = Timestamptz(index=True)
+
+
+class MLBackend(Table, tablename="lw_ml_backend"):
+    project = ForeignKey(Project, on_delete=OnDelete.cascade, index=True)
+    url = Varchar(length=512)
+    title = Varchar(length=255, default="")
+    description = Text(default="")
+    is_interactive = Boolean(default=False)
+    is_active = Boolean(default=True)
+    auth_method = Varchar(length=16, default="NONE")
+    basic_auth_user = Varchar(length=255, default="")
+    basic_auth_pass = Varchar(length=255, default="")
+    extra_params = JSONB(default={})
+    timeout = Real(default=100.0)
+    model_version = Varchar(length=255, default="")
+    state = Varchar(length=16, default="DI")  # Label Studio's CO / DI / ER / TR / PR
+    error_message = Text(default="")
+    auto_update = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Prediction(Table, tablename="lw_prediction"):
+    task = ForeignKey(Task, on_delete=OnDelete.cascade, index=True)
+    project = ForeignKey(Project, on_delete=OnDelete.cascade)
+    ml_backend = ForeignKey(MLBackend, null=True, on_delete=OnDelete.set_null)
+    result = JSONB(default=[])
+    score = Float(null=True, default=None)
+    model_version = Varchar(length=255, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Annotation(Table, tablename="lw_annotation"):
+    task = ForeignKey(Task, on_delete=OnDelete.cascade, index=True)
+    project = ForeignKey(Project, on_delete=OnDelete.cascade)
+    completed_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    result = JSONB(default=[])
+    was_cancelled = Boolean(default=False)  # a skip
+    ground_truth = Boolean(default=False)
+    lead_time = Float(default=0.0)  # seconds spent, as Label Studio counts it
+    parent_prediction = ForeignKey(Prediction, null=True, on_delete=OnDelete.set_null)
+    unique_id = Varchar(length=64, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class AnnotationDraft(Table, tablename="lw_annotation_draft"):
+    """Work in progress, saved as the annotator goes, so nothing is lost."""
+
+    task = ForeignKey(Task, on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade)
+    annotation = ForeignKey(Annotation, null=True, on_delete=OnDelete.cascade)
+    result = JSONB(default=[])
+    lead_time = Float(default=0.0)
+    was_postponed = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Review(Table, tablename="lw_review"):
+    """A reviewer's decision on one annotation, or an adjudicated ground truth for the task."""
+
+    annotation = ForeignKey(Annotation, on_delete=OnDelete.cascade, index=True)
+    task = ForeignKey(Task, on_delete=OnDelete.cascade, index=True)
+    reviewer = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    accepted = Boolean(default=False)
+    comment = Text(default="")
+    fixed_result = JSONB(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Job(Table, tablename="lw_job"):
+    """A background job run by the Celery worker; pages poll it for progress."""
+
+    kind = Varchar(length=64)
+    project = ForeignKey(Project, null=True, on_delete=OnDelete.cascade, index=True)
+    created_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    state = Varchar(length=16, default="queued", index=True)
+    progress = Integer(default=0)
+    total = Integer(default=0)
+    params = JSONB(default={})
+    result = JSONB(default={})
+    error = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    started_at = Timestamptz(null=True, default=None)
+    finished_at = Timestamptz(null=True, default=None)

@@ -1,0 +1,34 @@
+"""The Celery app. Embedded default: the filesystem transport in the data folder (no broker server);
+production: CELERY_BROKER_URL=redis://…. Job state lives in the database (the Job table), not in a
+Celery result backend, so pages can show progress whichever broker runs."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from app.settings import settings
+
+
+def make_celery() -> Celery:
+    app = Celery("labelwell", broker=settings.broker_url, include=["app.jobs"])
+    app.conf.update(
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        task_acks_late=True,  # a job whose worker dies is delivered again
+        worker_prefetch_multiplier=1,
+    )
+    if settings.broker_url.startswith("filesystem://"):
+        queue = settings.broker_dir / "queue"
+        processed = settings.broker_dir / "processed"
+        for folder in (queue, processed):
+            folder.mkdir(parents=True, exist_ok=True)
+        # producer (web) and consumer (worker) must use the same folder
+        app.conf.broker_transport_options = {
+            "data_folder_in": str(queue), "data_folder_out": str(queue),
+            "processed_folder": str(processed), "store_processed": False,
+        }
+    return app
+
+
+celery_app = make_celery()

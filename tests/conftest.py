@@ -1,0 +1,105 @@
+"""Fixtures: real Labelwell servers (one per database engine), HTTP clients, users and projects.
+
+Every test that takes `server` (directly or through another fixture) runs once on SQLite and once
+on PostgreSQL. The servers are real processes (`labelwell serve`), driven over HTTP as a user
+or a script would. Under CI=true a missing PostgreSQL is a failure, not a skip."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from tests import pg
+from tests.helpers import Server, start_server
+
+ENGINES = ["sqlite", "postgres"]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: a missing service is a failure)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url():
+    """A PostgreSQL server URL on which tests may create databases."""
+    url = os.environ.get("LABELWELL_TEST_POSTGRES_URL", "").strip()
+    if url:
+        yield url
+        return
+    bin_dir = pg.find_bin_dir()
+    if bin_dir is None:
+        missing("PostgreSQL is not installed (apt-get install postgresql), nor LABELWELL_TEST_POSTGRES_URL set")
+    cluster = pg.Cluster(bin_dir)
+    try:
+        url = cluster.start()
+    except Exception as exc:  # noqa: BLE001 - report why, whatever it was
+        cluster.stop()
+        missing(f"could not start a throwaway PostgreSQL cluster: {exc}")
+    yield url
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url_factory(request, tmp_path_factory):
+    """make(engine) -> a DATABASE_URL for a new, empty database on that engine."""
+
+    def make(engine: str) -> str:
+        if engine == "sqlite":
+            return f"sqlite:///{tmp_path_factory.mktemp('db') / 'labelwell.sqlite3'}"
+        admin_url = request.getfixturevalue("postgres_admin_url")
+        return pg.create_database(admin_url, f"lw_{uuid.uuid4().hex[:12]}")
+
+    return make
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def server(request, tmp_path_factory, database_url_factory) -> Server:
+    """A running server on each engine, shared by the tests of the session."""
+    srv = start_server(tmp_path_factory.mktemp(f"data-{request.param}"), database_url_factory(request.param))
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def api(server):
+    """An HTTP client authenticated as the first admin by API token."""
+    with server.client(token=server.admin_token) as client:
+        yield client
+
+
+@pytest.fixture
+def make_user(api):
+    def make(role: str = "annotator", **fields) -> dict:
+        password = fields.pop("password", "pass-" + uuid.uuid4().hex[:10])
+        body = {"email": f"{role}-{uuid.uuid4().hex[:8]}@example.com", "password": password, "role": role, **fields}
+        response = api.post("/api/users", json=body)
+        assert response.status_code == 201, response.text
+        return {**response.json(), "password": password}
+
+    return make
+
+
+@pytest.fixture
+def make_project(api):
+    def make(**fields) -> dict:
+        body = {"title": "Project " + uuid.uuid4().hex[:6], "label_config": "<View></View>", **fields}
+        response = api.post("/api/projects", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return make
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failure, show the end of the server's log: the traceback of a 500 is there."""
+    outcome = yield
+    report = outcome.get_result()
+    srv = item.funcargs.get("server") if hasattr(item, "funcargs") else None
+    if report.failed and srv is not None:
+        report.sections.append(("server log (last 60 lines)", "\n".join(srv.log().splitlines()[-60:])))

@@ -1,0 +1,152 @@
+"""Starting real servers and workers, and talking to them like a browser does."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import lxml.html
+
+from tests.pg import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+LABELWELL = [sys.executable, "-m", "app.cli"]
+
+
+def service_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LABELWELL_", "DATABASE_URL", "CELERY_"))}
+    env.update(LABELWELL_DATA_DIR=str(data_dir), DATABASE_URL=database_url, **extra)
+    return env
+
+
+@dataclass
+class Server:
+    base_url: str
+    data_dir: Path
+    database_url: str
+    env: dict[str, str]
+    admin_email: str = ""
+    admin_password: str = ""
+    admin_token: str = ""
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+    workers: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def engine(self) -> str:
+        return "postgres" if self.database_url.startswith("postgres") else "sqlite"
+
+    def client(self, token: str | None = None, **kwargs) -> httpx.Client:
+        headers = {"Authorization": f"Token {token}"} if token else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=30, **kwargs)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
+
+    def query(self, sql: str, *args) -> list[dict]:
+        """Read the server's database directly: for checks no page or API should reveal."""
+        if self.engine == "sqlite":
+            with sqlite3.connect(self.database_url.removeprefix("sqlite:///")) as conn:
+                conn.row_factory = sqlite3.Row
+                return [dict(r) for r in conn.execute(sql.replace("$1", "?").replace("$2", "?"), args)]
+
+        async def run() -> list[dict]:
+            import asyncpg
+
+            conn = await asyncpg.connect(self.database_url)
+            try:
+                return [dict(r) for r in await conn.fetch(sql, *args)]
+            finally:
+                await conn.close()
+
+        return asyncio.run(run())
+
+    def start_worker(self) -> subprocess.Popen:
+        log = open(self.data_dir / f"worker-{len(self.workers)}.log", "ab")
+        proc = subprocess.Popen([*LABELWELL, "worker", "--concurrency", "1"], env=self.env, cwd=ROOT,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.workers.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in [*self.workers, self.process]:
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+        self.workers.clear()
+
+
+def launch(data_dir: Path, database_url: str, env_extra: dict[str, str] | None = None,
+           args: tuple[str, ...] = ("--no-worker",)) -> Server:
+    """Start `labelwell serve` and wait until /health answers; the caller stops it."""
+    port = free_port()
+    env = service_env(data_dir, database_url, **(env_extra or {}))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / f"server-{port}.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([*LABELWELL, "serve", "--port", str(port), "--log-level", "warning", *args],
+                                env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    srv = Server(f"http://127.0.0.1:{port}", data_dir, database_url, env, process=proc, log_path=log_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"labelwell serve exited with {proc.returncode}:\n{srv.log()}")
+        try:
+            if httpx.get(srv.base_url + "/health", timeout=2).status_code == 200:
+                return srv
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    srv.stop()
+    raise RuntimeError(f"labelwell serve did not answer within 60 s:\n{srv.log()}")
+
+
+def start_server(data_dir: Path, database_url: str) -> Server:
+    email, password, token = "admin@example.com", "admin-" + uuid.uuid4().hex[:8], uuid.uuid4().hex
+    srv = launch(data_dir, database_url, {"LABELWELL_USERNAME": email, "LABELWELL_PASSWORD": password,
+                                          "LABELWELL_USER_TOKEN": token})
+    srv.admin_email, srv.admin_password, srv.admin_token = email, password, token
+    return srv
+
+
+def csrf_from(html: str) -> str:
+    tokens = lxml.html.fromstring(html).xpath("//input[@name='_csrf_token']/@value")
+    assert tokens, "the page has no form with a CSRF token"
+    return tokens[0]
+
+
+def submit(client: httpx.Client, page: str, action: str, data: dict, **kwargs) -> httpx.Response:
+    """Open `page`, then post its form to `action` with the CSRF token the page carries."""
+    response = client.get(page)
+    assert response.status_code == 200, f"GET {page}: {response.status_code}"
+    return client.post(action, data={"_csrf_token": csrf_from(response.text), **data}, **kwargs)
+
+
+def browser(server: Server, email: str | None = None, password: str | None = None) -> httpx.Client:
+    """A cookie-keeping client, logged in through the login form like a person."""
+    client = server.client()
+    response = submit(client, "/login", "/login",
+                      {"email": email or server.admin_email, "password": password or server.admin_password})
+    assert response.status_code == 302, f"login failed: {response.status_code} {response.text[:300]}"
+    return client
+
+
+def html(response: httpx.Response) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring(response.text)
+
+
+def text_of(response: httpx.Response, selector: str) -> list[str]:
+    return [" ".join(el.text_content().split()) for el in html(response).cssselect(selector)]
