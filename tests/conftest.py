@@ -103,3 +103,31 @@ def pytest_runtest_makereport(item, call):
     srv = item.funcargs.get("server") if hasattr(item, "funcargs") else None
     if report.failed and srv is not None:
         report.sections.append(("server log (last 60 lines)", "\n".join(srv.log().splitlines()[-60:])))
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's headless Chromium driven by Playwright (never a browser Playwright downloads)."""
+    if not os.path.exists(CHROMIUM):
+        missing(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, server):
+    """A fresh browser tab (its own cookies) pointed at the server."""
+    context = chromium.new_context(base_url=server.base_url, viewport={"width": 1100, "height": 800})
+    tab = context.new_page()
+    tab.set_default_timeout(15000)
+    yield tab
+    context.close()

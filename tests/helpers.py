@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sqlite3
@@ -16,7 +15,7 @@ from pathlib import Path
 import httpx
 import lxml.html
 
-from tests.pg import free_port
+from tests.pg import free_port, run_coroutine
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELWELL = [sys.executable, "-m", "app.cli"]
@@ -68,7 +67,7 @@ class Server:
             finally:
                 await conn.close()
 
-        return asyncio.run(run())
+        return run_coroutine(run)
 
     def start_worker(self) -> subprocess.Popen:
         log = open(self.data_dir / f"worker-{len(self.workers)}.log", "ab")

@@ -61,10 +61,17 @@ class Cluster:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def run_coroutine(fn):
+    """asyncio.run in a thread of its own: Playwright's sync API keeps a loop running in this one."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(fn())).result()
+
+
 def create_database(admin_url: str, name: str) -> str:
     """A fresh database on the server; returns its URL."""
-    import asyncio
-
     import asyncpg
 
     async def create() -> None:
@@ -81,7 +88,7 @@ def create_database(admin_url: str, name: str) -> str:
         finally:
             await conn.close()
 
-    asyncio.run(create())
+    run_coroutine(create)
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
