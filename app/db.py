@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+import aiosqlite
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
@@ -16,6 +18,63 @@ if TYPE_CHECKING:
     from piccolo.engine.base import Engine
 
     from app.settings import Settings
+
+
+class _Borrowed:
+    """A pooled connection lent to a Piccolo transaction: its close() gives it back instead."""
+
+    def __init__(self, connection: aiosqlite.Connection, pool: asyncio.Queue) -> None:
+        self._connection, self._pool = connection, pool
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+    async def close(self) -> None:
+        if self._connection.in_transaction:  # never hand on a connection mid-transaction
+            await self._connection.rollback()
+        self._pool.put_nowait(self._connection)
+
+
+class PooledSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine opens a connection (and an aiosqlite thread) per query, about 1 ms
+    each; the web process keeps a few open instead. Processes that never start the pool (the
+    worker, whose jobs each run in their own event loop) keep Piccolo's behaviour."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pool: asyncio.Queue | None = None
+        self._open: list[aiosqlite.Connection] = []
+
+    async def start_connection_pool(self, size: int = 8, **_: Any) -> None:
+        self._pool = asyncio.Queue()
+        for _ in range(size):
+            connection = await super().get_connection()  # row factory and foreign keys set there
+            self._open.append(connection)
+            self._pool.put_nowait(connection)
+
+    async def close_connection_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            for connection in self._open:
+                await connection.close()
+            self._open.clear()
+
+    async def get_connection(self) -> Any:
+        if self._pool is None:
+            return await super().get_connection()
+        return _Borrowed(await self._pool.get(), self._pool)
+
+    async def _run_in_new_connection(self, query: str, args: list[Any] | None = None,
+                                     query_type: str = "generic", table: Any = None) -> Any:
+        if self._pool is None:
+            return await super()._run_in_new_connection(query, args, query_type, table)
+        connection = await self._pool.get()
+        try:
+            # isolation_level=None: autocommit, so a lone statement is committed as it runs
+            async with connection.execute(query, args or []) as cursor:
+                return await cursor.fetchall()
+        finally:
+            self._pool.put_nowait(connection)
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -32,7 +91,7 @@ def make_engine(settings: Settings) -> Engine:
         )
     settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     # a generous busy timeout: writers queue behind each other instead of failing
-    return SQLiteEngine(path=str(settings.sqlite_path), timeout=30)
+    return PooledSQLiteEngine(path=str(settings.sqlite_path), timeout=30)
 
 
 def engine() -> Engine:
@@ -73,11 +132,13 @@ async def open_pool() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.start_connection_pool(min_size=1, max_size=10)
+    elif isinstance(db, PooledSQLiteEngine):
+        await db.start_connection_pool()
 
 
 async def close_pool() -> None:
     db = engine()
-    if isinstance(db, PostgresEngine):
+    if isinstance(db, (PostgresEngine, PooledSQLiteEngine)):
         await db.close_connection_pool()
 
 

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 
+import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -16,15 +17,20 @@ _DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
 MIN_PASSWORD_LENGTH = 8
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
+def _verify(password_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+# argon2 spends ~50 ms of CPU by design: in a thread, so other requests keep being served
+async def hash_password(password: str) -> str:
+    return await anyio.to_thread.run_sync(_hasher.hash, password)
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    return await anyio.to_thread.run_sync(_verify, password_hash, password)
 
 
 def needs_rehash(password_hash: str) -> bool:

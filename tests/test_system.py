@@ -1,0 +1,31 @@
+"""Open endpoints for containers and scripts, the OpenAPI schema, and the benchmark smoke run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.helpers import ROOT
+
+
+def test_health_needs_no_login(server):
+    response = server.client().get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "UP", "database": server.engine}
+
+
+def test_version(server):
+    assert server.client().get("/api/version/").json()["release"] == "0.1.0"
+
+
+def test_openapi_schema_lists_the_label_studio_paths(server):
+    schema = server.client().get("/schema/openapi.json").json()
+    for path in ("/api/projects", "/api/projects/{project_id}", "/api/users", "/api/current-user/whoami"):
+        assert path in schema["paths"], path
+
+
+def test_benchmark_smoke_run():
+    out = subprocess.run([sys.executable, "bench/http_roundtrip.py", "--requests", "5"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "hello-world floor" in out.stdout and "PATCH /api/projects/{id}" in out.stdout
