@@ -7,7 +7,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi.config import OpenAPIConfig
-from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -20,12 +19,13 @@ from app.admin import routes as admin_pages
 from app.auth import SESSION_COOKIE, AuthMiddleware, CSRFUnlessToken
 from app.errors import EXCEPTION_HANDLERS
 from app.projects import api as projects_api
+from app.projects import editor as projects_editor
 from app.projects import routes as projects_pages
 from app.settings import ROOT, settings
 from app.system import ROUTES as SYSTEM_ROUTES
 
 ROUTES = [*SYSTEM_ROUTES, *accounts_api.ROUTES, *accounts_pages.ROUTES, *projects_api.ROUTES,
-          *projects_pages.ROUTES, *admin_pages.ROUTES]
+          *projects_pages.ROUTES, *projects_editor.ROUTES, *admin_pages.ROUTES]
 SESSION_MAX_AGE = 14 * 24 * 3600
 
 
@@ -46,7 +46,7 @@ def create_app() -> Litestar:
             DefineMiddleware(AuthMiddleware, exclude=["^/static/", "^/schema"]),
         ],
         template_config=templates,
-        plugins=[HTMXPlugin(), FlashPlugin(FlashConfig(template_config=templates))],
+        plugins=[HTMXPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[bootstrap.on_startup],
         on_shutdown=[db.close_pool],

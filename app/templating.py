@@ -24,6 +24,13 @@ def current_user(context: dict) -> object | None:
     return context["request"].scope.get("user")
 
 
+@pass_context
+def get_flashes(context: dict) -> list[dict]:
+    """Flash messages, taken once; none on pages the router answered before the session existed (404s)."""
+    session = context["request"].scope.get("session")
+    return session.pop("_messages", []) if isinstance(session, dict) else []
+
+
 def make_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader([ROOT / "templates", ROOT / "components"]),
@@ -33,5 +40,5 @@ def make_environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["sanitize"] = sanitize_html
-    env.globals.update(current_user=current_user, htmx_file=HTMX, labelwell_version=version("labelwell"))
+    env.globals.update(current_user=current_user, get_flashes=get_flashes, htmx_file=HTMX, labelwell_version=version("labelwell"))
     return env

@@ -155,6 +155,12 @@ def test_html_in_project_fields_is_escaped_or_sanitised(server, api, make_projec
     assert "<i>Tricky</i> one" in text_of(client.get("/projects"), ".project-card h2")
 
 
+def test_unknown_address_gives_the_404_page(server):
+    response = browser(server).get("/no/such/page")
+    assert response.status_code == 404
+    assert text_of(response, "h1") == ["Not found"]
+
+
 def test_unknown_page_and_api_object_give_helpful_404(server, api):
     page = browser(server).get("/projects/987654")
     assert page.status_code == 404

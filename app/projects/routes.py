@@ -15,6 +15,8 @@ from app.errors import InputError
 from app.pagination import page_params
 from app.projects import service
 from app.projects.api import project_or_404
+from components import ConfigError, parse_config
+from components.starters import starter, starters
 
 if TYPE_CHECKING:
     from litestar.datastructures import FormMultiDict
@@ -35,7 +37,8 @@ def form_data(form: FormMultiDict) -> dict[str, Any]:
 
 
 def form_page(project: Any, values: dict[str, Any], errors: dict[str, list[str]] | None = None) -> Template:
-    context = {"project": project, "values": values, "errors": errors or {}, "sampling": service.SAMPLING}
+    context = {"project": project, "values": values, "errors": errors or {}, "sampling": service.SAMPLING,
+               "starters": starters()}
     return Template("projects/form.html", context=context, status_code=400 if errors else 200)
 
 
@@ -53,8 +56,10 @@ async def project_list(request: Request) -> Template:
 
 
 @get("/projects/new", guards=[require_admin])
-async def project_new() -> Template:
-    return form_page(None, {"title": "", "label_config": "<View>\n</View>", "maximum_annotations": 1,
+async def project_new(request: Request) -> Template:
+    chosen = starter(request.query_params.get("starter", ""))
+    return form_page(None, {"title": chosen.title if chosen else "",
+                            "label_config": chosen.xml if chosen else "<View>\n</View>", "maximum_annotations": 1,
                             "sampling": "Sequential sampling", "show_skip_button": True})
 
 
@@ -72,7 +77,14 @@ async def project_create(request: Request) -> Template | Redirect:
 @get("/projects/{project_id:int}")
 async def project_detail(request: Request, project_id: int) -> Template:
     project = await project_or_404(user_of(request), project_id)
-    context: dict[str, Any] = {"project": project, "members": [], "users": []}
+    try:
+        config = parse_config(project.label_config)
+    except ConfigError as exc:  # saved before a stricter check: say so instead of failing the page
+        preview, keys, config_error = None, [], str(exc)
+    else:
+        preview, keys, config_error = config.render(config.sample_task()["data"], readonly=True), config.data_keys(), None
+    context: dict[str, Any] = {"project": project, "members": [], "users": [], "preview": preview,
+                               "data_keys": keys, "config_error": config_error}
     if user_of(request).role == "admin":
         context.update(members=await service.list_members(project_id), users=await accounts.list_users())
     return Template("projects/detail.html", context=context)

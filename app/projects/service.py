@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
-from components import ConfigError, parse_xml
+from components import ConfigInvalid, LabelConfig, parse_config
 
 from app.db import write_tx
 from app.errors import InputError
-from app.tables import PROJECT_ROLES, SAMPLING, SKIP_QUEUE, Project, ProjectMember, User
+from app.tables import (PROJECT_ROLES, SAMPLING, SKIP_QUEUE, Annotation, AnnotationDraft, Project, ProjectMember,
+                        User)
 
 TEXT_FIELDS = ("description", "expert_instruction", "model_version", "color")
 BOOL_FIELDS = ("show_instruction", "show_skip_button", "enable_empty_annotation", "show_annotation_history",
@@ -24,10 +26,8 @@ def _clean_one(key: str, value: Any) -> Any:
         if not 3 <= len(value) <= 50:
             raise ValueError("A title has 3 to 50 characters.")
     elif key == "label_config":
-        try:
-            parse_xml(str(value or ""))
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
+        value = str(value or "")
+        check_config(value)
     elif key in TEXT_FIELDS:
         value = "" if value is None else str(value)
     elif key in BOOL_FIELDS:
@@ -44,6 +44,16 @@ def _clean_one(key: str, value: Any) -> Any:
     return value
 
 
+def check_config(xml: str) -> LabelConfig:
+    """The parsed config, or ValueError listing every problem (one per line)."""
+    try:
+        return parse_config(xml)
+    except ConfigInvalid as exc:
+        raise ValueError(str(exc)) from None
+    except ValueError as exc:  # ConfigError from the XML parser
+        raise ValueError(str(exc)) from None
+
+
 EDITABLE = ("title", "label_config", *TEXT_FIELDS, *BOOL_FIELDS, *CHOICE_FIELDS, *INT_FIELDS, "control_weights")
 
 
@@ -56,7 +66,7 @@ def clean_project_fields(data: dict[str, Any]) -> dict[str, Any]:
             try:
                 out[key] = _clean_one(key, data[key])
             except ValueError as exc:
-                errors[key] = [str(exc)]
+                errors[key] = str(exc).splitlines()
     if errors:
         raise InputError(errors)
     return out
@@ -104,8 +114,35 @@ async def create_project(user: User, data: dict[str, Any]) -> Project:
     return await Project.objects().where(Project.id == project.id).output(load_json=True).first()
 
 
+async def config_orphans(project: Project, config: LabelConfig) -> list[str]:
+    """What the project's annotations and drafts would lose under `config` (Label Studio's check)."""
+    if not project.total_annotations_number and not await AnnotationDraft.exists().where(
+            AnnotationDraft.task.project == project.id):
+        return []
+    usage: Counter[tuple[str, str, str]] = Counter()
+    labels: Counter[tuple[str, str]] = Counter()
+    results = [r["result"] for r in await Annotation.select(Annotation.result).where(
+        Annotation.project == project.id).output(load_json=True)]
+    results += [r["result"] for r in await AnnotationDraft.select(AnnotationDraft.result).where(
+        AnnotationDraft.task.project == project.id).output(load_json=True)]
+    for result in results:
+        for item in result if isinstance(result, list) else []:
+            if not isinstance(item, dict) or item.get("type") == "relation":
+                continue
+            usage[(str(item.get("from_name")), str(item.get("to_name")), str(item.get("type")))] += 1
+            for key, value in (item.get("value") or {}).items():
+                if (key.endswith("labels") or key == "choices") and isinstance(value, list):
+                    labels.update((str(item.get("from_name")), str(v)) for v in value if isinstance(v, str))
+    return config.orphans(dict(usage), dict(labels))
+
+
 async def update_project(project: Project, data: dict[str, Any]) -> Project:
     fields = clean_project_fields(data)
+    if "label_config" in fields and fields["label_config"] != project.label_config:
+        orphans = await config_orphans(project, parse_config(fields["label_config"]))
+        if orphans:
+            raise InputError({"label_config": ["Created annotations are incompatible with this config: "
+                                               + "; ".join(orphans) + "."]})
     if fields:
         for key, value in fields.items():
             setattr(project, key, value)

@@ -1,0 +1,256 @@
+"""<Labels>/<Label> on Text, <HyperTextLabels> and <ParagraphLabels>: span regions with labels.
+LabelSet is the shared part of every control whose children are <Label>s (image ones too)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from components.base import REGION_ID, Component, Control, Problem
+from components.errors import ConfigError
+
+if TYPE_CHECKING:
+    from components.config import LabelConfig
+    from components.render import RenderContext
+
+PALETTE = ("#FFA39E", "#FFC069", "#95DE64", "#87E8DE", "#91CAFF", "#D3ADF7", "#FF85C0", "#FFD666", "#B7EB8F",
+           "#ADC6FF")
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class Label(Component):
+    tag = "Label"
+    kind = "child"
+    checks = {"background": "color", "selectedColor": "color", "maxUsages": "int", "selected": "bool"}
+
+    @property
+    def value(self) -> str:
+        return self.get("value") or self.body
+
+    def validate(self, config: LabelConfig) -> Iterator[ConfigError]:
+        yield from super().validate(config)
+        if not self.value:
+            yield self.error("<Label> needs a value (value=\"…\" or text inside the tag).", "value")
+
+
+def integer(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Problem(f"value.{field} must be a whole number, not {value!r}")
+    return value
+
+
+def number(value: Any, field: str, low: float = 0, high: float = 100) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise Problem(f"value.{field} must be a number from {low:g} to {high:g}, not {value!r}")
+    return value
+
+
+class LabelSet(Control):
+    """A control offering labels (static <Label> children or a dynamic `value="$options"`)."""
+
+    child_tags = ("Label",)
+    checks = {"choice": ("single", "multiple"), "maxUsages": "int", "showInline": "bool", "opacity": "number",
+              "strokeWidth": "number"}
+    geometry_keys: ClassVar[tuple[str, ...]] = ()
+    labels_optional: ClassVar[bool] = False  # Rectangle, Polygon, KeyPoint: geometry only
+
+    @property
+    def value_key(self) -> str:
+        return self.result_type
+
+    def validate(self, config: LabelConfig) -> Iterator[ConfigError]:
+        yield from super().validate(config)
+        if not self.labels_optional and not self.children and not self.get("value"):
+            yield self.error(f"<{self.tag}> has no <Label> inside and no dynamic value=\"$…\": "
+                             "annotators would have nothing to choose.")
+        seen = Counter(child.value for child in self.children if isinstance(child, Label))
+        for value, count in seen.items():
+            if count > 1:
+                yield self.error(f'the label "{value}" is listed {count} times.')
+
+    def label_values(self) -> list[str]:
+        return [c.value for c in self.children if isinstance(c, Label)]
+
+    def labels(self, data: dict) -> list[dict[str, Any]]:
+        """Each label: value, alias, background, hotkey, maxUsages (dynamic ones from task data)."""
+        from components.variables import resolve
+
+        out = [{"value": c.value, "alias": c.get("alias"), "background": c.get("background"),
+                "hotkey": c.hotkey, "max": c.get("maxUsages")} for c in self.children if isinstance(c, Label)]
+        if self.get("value"):
+            dynamic = resolve(self.get("value"), data)
+            for entry in dynamic if isinstance(dynamic, list) else []:
+                entry = entry if isinstance(entry, dict) else {"value": str(entry)}
+                out.append({"value": str(entry.get("value", "")), "alias": entry.get("alias"),
+                            "background": entry.get("background"), "hotkey": None, "max": None})
+        for index, label in enumerate(out):
+            label["background"] = label["background"] or PALETTE[index % len(PALETTE)]
+        return out
+
+    # -- regions -------------------------------------------------------------------------------
+
+    def geometry(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> dict[str, Any]:
+        """The region's position, checked against the object; raise Problem if it cannot be right."""
+        raise NotImplementedError
+
+    def warnings(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> list[str]:
+        return []
+
+    def region_from_form(self, item: dict[str, Any], ctx: RenderContext) -> dict[str, Any]:
+        region_id, to_name = str(item.get("id", "")), str(item.get("to_name") or self.to_names[0])
+        if not REGION_ID.match(region_id):
+            raise Problem(f"region id {region_id!r} must be 1-64 letters, digits, '_' or '-'")
+        if to_name not in self.to_names:
+            raise Problem(f"{self.name} cannot label {to_name!r}")
+        value = item.get("value") if isinstance(item.get("value"), dict) else {}
+        clean = self.geometry(value, ctx, to_name)
+        chosen = value.get(self.value_key, [])
+        if not isinstance(chosen, list) or not all(isinstance(x, str) for x in chosen):
+            raise Problem(f"value.{self.value_key} must be a list of label names")
+        known = {label["value"] for label in self.labels(ctx.data)}
+        unknown = [x for x in chosen if x not in known]
+        if unknown:
+            raise Problem(f"{self.name} has no label {', '.join(map(repr, unknown))}")
+        if self.get("choice", "single") == "single" and len(chosen) > 1:
+            raise Problem(f"{self.name} allows one label per region, got {len(chosen)}")
+        if chosen or not self.labels_optional:
+            clean[self.value_key] = chosen
+        out = {"id": region_id, "from_name": self.name, "to_name": to_name, "type": self.result_type,
+               "origin": item.get("origin") if item.get("origin") in ("manual", "prediction", "prediction-changed")
+               else "manual", "value": clean}
+        for extra in ("original_width", "original_height", "image_rotation", "score"):
+            if extra in item:
+                out[extra] = item[extra]
+        return out
+
+    def collect(self, form: dict, ctx: RenderContext, regions: dict[str, dict]) -> list[dict]:
+        """Regions were read already; here only the usage limits across regions are enforced."""
+        mine = [r for r in regions.values() if r["from_name"] == self.name]
+        used = Counter(label for r in mine for label in r["value"].get(self.value_key, []))
+        limit = self.get("maxUsages")
+        if limit and len(mine) > int(limit):
+            raise Problem(f"{self.name} allows at most {limit} region(s), got {len(mine)}")
+        for label in self.labels(ctx.data):
+            if label["max"] and used[label["value"]] > int(label["max"]):
+                raise Problem(f'"{label["value"]}" may be used at most {label["max"]} time(s), got {used[label["value"]]}')
+        return []
+
+    def check(self, item: dict[str, Any], ctx: RenderContext) -> list[str]:
+        value = item["value"]
+        to_name = str(item.get("to_name"))
+        self.geometry(value, ctx, to_name)
+        warnings = self.warnings(value, ctx, to_name)
+        chosen = value.get(self.value_key, [])
+        if not isinstance(chosen, list):
+            raise Problem(f"value.{self.value_key} must be a list")
+        known = {label["value"] for label in self.labels(ctx.data)}
+        unknown = [str(x) for x in chosen if x not in known]
+        if unknown:
+            warnings.append(f"label(s) {', '.join(map(repr, unknown))} are not in the config")
+        return warnings
+
+
+class Labels(LabelSet):
+    tag = "Labels"
+    template = "labels.html"
+    result_type = "labels"
+    labels_objects = ("Text",)
+    geometry_keys = ("start", "end")
+
+    def geometry(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> dict[str, Any]:
+        text = ctx.config.by_name[to_name].text(ctx.data)
+        start, end = integer(value.get("start"), "start"), integer(value.get("end"), "end")
+        if not 0 <= start < end <= len(text):
+            raise Problem(f"span {start}-{end} is outside the text (0-{len(text)}) or empty")
+        return {"start": start, "end": end, "text": text[start:end]}
+
+    def region_from_form(self, item: dict[str, Any], ctx: RenderContext) -> dict[str, Any]:
+        to_name = str(item.get("to_name") or self.to_names[0])
+        obj = ctx.config.by_name.get(to_name)
+        value = item.get("value")
+        if obj is not None and obj.get("granularity") == "word" and isinstance(value, dict):
+            item = {**item, "value": {**value, **snap_to_words(obj.text(ctx.data), value.get("start"), value.get("end"))}}
+        return super().region_from_form(item, ctx)
+
+    def warnings(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> list[str]:
+        text = ctx.config.by_name[to_name].text(ctx.data)
+        if "text" in value and value["text"] != text[value["start"]:value["end"]]:
+            return [f"value.text {value['text']!r} differs from the text at {value['start']}-{value['end']} "
+                    f"({text[value['start']:value['end']]!r})"]
+        return []
+
+
+def snap_to_words(text: str, start: Any, end: Any) -> dict[str, Any]:
+    """granularity="word": widen a selection to whole words (an edge inside a word moves out)."""
+    if not isinstance(start, int) or not isinstance(end, int):
+        return {}
+    for match in WORD.finditer(text):
+        if match.start() < start < match.end():
+            start = match.start()
+        if match.start() < end < match.end():
+            end = match.end()
+    return {"start": start, "end": end}
+
+
+class HyperTextLabels(LabelSet):
+    tag = "HyperTextLabels"
+    template = "labels.html"
+    result_type = "hypertextlabels"
+    labels_objects = ("HyperText",)
+    geometry_keys = ("start", "end", "startOffset", "endOffset", "globalOffsets")
+
+    def geometry(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> dict[str, Any]:
+        for key in ("start", "end"):
+            if not isinstance(value.get(key), str):
+                raise Problem(f"value.{key} must be an XPath string")
+        out = {"start": value["start"], "end": value["end"],
+               "startOffset": integer(value.get("startOffset"), "startOffset"),
+               "endOffset": integer(value.get("endOffset"), "endOffset")}
+        if out["startOffset"] < 0 or out["endOffset"] < 0:
+            raise Problem("offsets cannot be negative")
+        offsets = value.get("globalOffsets")
+        if offsets is not None:
+            if not isinstance(offsets, dict):
+                raise Problem("value.globalOffsets must be {start, end}")
+            first, last = integer(offsets.get("start"), "globalOffsets.start"), integer(offsets.get("end"), "globalOffsets.end")
+            if not 0 <= first <= last:
+                raise Problem(f"globalOffsets {first}-{last} run backwards")
+            out["globalOffsets"] = {"start": first, "end": last}
+        if isinstance(value.get("text"), str):
+            out["text"] = value["text"]
+        return out
+
+
+class ParagraphLabels(LabelSet):
+    tag = "ParagraphLabels"
+    template = "labels.html"
+    result_type = "paragraphlabels"
+    labels_objects = ("Paragraphs",)
+    geometry_keys = ("start", "end", "startOffset", "endOffset")
+
+    def geometry(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> dict[str, Any]:
+        paragraphs = [text for _, text in ctx.config.by_name[to_name].paragraphs(ctx.data)]
+        try:
+            first, last = int(value.get("start")), int(value.get("end"))
+        except (TypeError, ValueError):
+            raise Problem("value.start and value.end must be paragraph indexes") from None
+        start_offset, end_offset = integer(value.get("startOffset"), "startOffset"), integer(value.get("endOffset"), "endOffset")
+        if not 0 <= first <= last < len(paragraphs):
+            raise Problem(f"paragraphs {first}-{last} are outside the {len(paragraphs)} paragraph(s)")
+        if not 0 <= start_offset <= len(paragraphs[first]) or not 0 <= end_offset <= len(paragraphs[last]):
+            raise Problem("an offset is outside its paragraph")
+        if first == last and start_offset >= end_offset:
+            raise Problem(f"span {start_offset}-{end_offset} is empty or runs backwards")
+        pieces = [paragraphs[i][start_offset if i == first else 0: end_offset if i == last else None]
+                  for i in range(first, last + 1)]
+        # Label Studio writes paragraph indexes as strings
+        return {"start": str(first), "end": str(last), "startOffset": start_offset, "endOffset": end_offset,
+                "text": "\n".join(pieces)}
+
+    def warnings(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> list[str]:
+        expected = self.geometry(value, ctx, to_name)["text"]
+        if "text" in value and value["text"] != expected:
+            return [f"value.text {value['text']!r} differs from the paragraphs' text {expected!r}"]
+        return []

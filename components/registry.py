@@ -1,0 +1,40 @@
+"""Tag name -> component class; Label Studio tags not supported yet are named, never dropped."""
+
+from __future__ import annotations
+
+from components.base import Component
+from components.choices import Choice, Choices
+from components.date_time import DateTime
+from components.header import Header
+from components.hypertext import HyperText
+from components.image import Image
+from components.image_regions import (KeyPoint, KeyPointLabels, Polygon, PolygonLabels, Rectangle,
+                                      RectangleLabels)
+from components.labels import HyperTextLabels, Label, Labels, ParagraphLabels
+from components.number import Number
+from components.pairwise import Pairwise
+from components.paragraphs import Paragraphs
+from components.rating import Rating
+from components.relations import Relation, Relations
+from components.style import Style
+from components.table import Table
+from components.taxonomy import Taxonomy
+from components.text import Text
+from components.textarea import TextArea
+from components.view import View
+
+REGISTRY: dict[str, type[Component]] = {cls.tag: cls for cls in (
+    View, Header, Style, Text, HyperText, Image, Paragraphs, Table,
+    Labels, Label, HyperTextLabels, ParagraphLabels, Choices, Choice, TextArea, Rating, Number, DateTime,
+    Taxonomy, RectangleLabels, Rectangle, PolygonLabels, Polygon, KeyPointLabels, KeyPoint, Pairwise,
+    Relations, Relation,
+)}
+
+# Label Studio tags that come later: a config using them gets a clear "not supported yet"
+UNSUPPORTED = frozenset({
+    "Audio", "AudioPlus", "Video", "TimeSeries", "Channel", "TimeSeriesLabels", "TimelineLabels", "Chat",
+    "ChatMessage", "PDF", "Markdown", "List", "Ranker", "Bucket", "EllipseLabels", "Ellipse", "BrushLabels",
+    "Brush", "MagicWand", "BitmaskLabels", "Bitmask", "VectorLabels", "Vector", "OcrLabels", "VideoRectangle",
+    "VideoVector", "VideoVectorLabels", "Collapse", "Filter", "Repeater", "Shortcut", "ReactCode", "Object3D",
+    "Cube", "Panel", "Dialog",
+})

@@ -1,0 +1,80 @@
+"""Rendering a config tree with its own Jinja environment: components/ stays free of the web app."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import nh3
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from components.config import LabelConfig
+
+HERE = Path(__file__).resolve().parent
+
+
+def sanitize(html: Any) -> Markup:
+    """HTML from task data or a config: formatting kept; scripts, handlers and frames dropped."""
+    return Markup(nh3.clean(str(html or "")))
+
+
+def cr_safe(text: str) -> Markup:
+    """Escape text, keeping carriage returns: HTML parsing turns a raw CR LF into LF, a character
+    reference survives, so the page's text has the same code points as the task's."""
+    return Markup(str(Markup.escape(text)).replace("\r", "&#13;"))
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(HERE), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(sanitize=sanitize, cr_safe=cr_safe, tojson_attr=lambda v: json.dumps(v, ensure_ascii=False))
+    return env
+
+
+@dataclass
+class RenderContext:
+    """What a render needs: the config, the task data, and the results to show (an annotation,
+    a prediction or a draft), indexed for the partials."""
+
+    config: LabelConfig
+    data: dict[str, Any]
+    results: list[dict[str, Any]] = field(default_factory=list)
+    readonly: bool = False
+    check_required: bool = True  # off for drafts: half-done work is saved as it is
+    by_from: dict[str, list[dict]] = field(init=False)
+    by_to: dict[str, list[dict]] = field(init=False)
+    regions: dict[str, list[dict]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_from, self.by_to, self.regions = {}, {}, {}
+        for item in self.results:
+            if item.get("type") == "relation":
+                continue
+            self.by_from.setdefault(item.get("from_name", ""), []).append(item)
+            for name in str(item.get("to_name", "")).split(","):
+                self.by_to.setdefault(name, []).append(item)
+            if "id" in item:
+                self.regions.setdefault(str(item["id"]), []).append(item)
+
+    @property
+    def relations(self) -> list[dict]:
+        return [item for item in self.results if item.get("type") == "relation"]
+
+    def values(self, control: str, key: str, region: str | None = None) -> list[Any]:
+        """The chosen values of a classification control (for the whole task, or one region)."""
+        out: list[Any] = []
+        for item in self.by_from.get(control, []):
+            if region is None or str(item.get("id")) == region:
+                value = item.get("value", {}).get(key)
+                out.extend(value if isinstance(value, list) else [value])
+        return out
+
+    def render(self, node: Any, region: dict | None = None) -> Markup:
+        """A component's partial; `region` is set when a per-region control renders for one region."""
+        return Markup(environment().get_template(node.template).render(node=node, ctx=self, region=region))

@@ -1,0 +1,25 @@
+"""<Table>: a task's object (or list of objects) shown as a key/value table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.base import ObjectTag
+
+
+class Table(ObjectTag):
+    tag = "Table"
+    template = "table.html"
+
+    def sample_value(self) -> Any:
+        return {"order": "A-1042", "status": "delayed", "amount": "59.90"}
+
+    def rows(self, data: dict) -> list[tuple[str, Any]]:
+        from components.variables import resolve
+
+        value = resolve(self.get("value"), data)
+        if isinstance(value, dict):
+            return [(str(k), v) for k, v in value.items()]
+        if isinstance(value, list):
+            return [(str(i), v) for i, v in enumerate(value)]
+        return [("", value)]
