@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from functools import cached_property
 from typing import Any
 
 from lxml import etree
@@ -34,9 +35,8 @@ class LabelConfig:
             self._read_comment(sibling)
         self.root = self._build(element, None)
         self._index()
-        if not self.errors:
-            for node in self.nodes:
-                self.errors.extend(node.validate(self))
+        for node in self.nodes:
+            self.errors.extend(node.validate(self))
         self._assign_hotkeys()
 
     # -- building ------------------------------------------------------------------------------
@@ -92,11 +92,15 @@ class LabelConfig:
 
     # -- reading -------------------------------------------------------------------------------
 
-    @property
+    @cached_property
     def controls(self) -> list[Control]:
         return [n for n in self.nodes if isinstance(n, Control)]
 
-    @property
+    @cached_property
+    def per_region(self) -> list[Control]:
+        return [c for c in self.controls if c.per_region]
+
+    @cached_property
     def objects(self) -> list[ObjectTag]:
         return [n for n in self.nodes if isinstance(n, ObjectTag)]
 
@@ -131,21 +135,12 @@ class LabelConfig:
 
     # helpers the partials call
 
-    def color_of(self, item: dict[str, Any]) -> str:
-        control = self.by_name.get(item.get("from_name"))
-        if hasattr(control, "labels"):
-            chosen = item.get("value", {}).get(control.value_key) or []
-            for label in control.labels({}):
-                if label["value"] in chosen:
-                    return label["background"]
-        return "#91CAFF"
-
     def labels_of(self, item: dict[str, Any]) -> list[str]:
         return [x for key, v in item.get("value", {}).items() if key.endswith("labels") and isinstance(v, list)
                 for x in v]
 
     def per_region_controls(self, object_name: str, region: dict[str, Any]) -> list[Control]:
-        return [c for c in self.controls if c.per_region and object_name in c.to_names and c.applies_to(region)]
+        return [c for c in self.per_region if object_name in c.to_names and c.applies_to(region)]
 
     def describe_region(self, ctx: RenderContext, region_id: Any) -> str:
         items = ctx.regions.get(str(region_id), [])
@@ -156,7 +151,7 @@ class LabelConfig:
         label = ", ".join(self.labels_of(first)) or first.get("type", "")
         return f"{label} “{text}”" if isinstance(text, str) else f"{label} ({region_id})"
 
-    @property
+    @cached_property
     def has_relations_tag(self) -> bool:
         return any(n.tag == "Relations" for n in self.nodes)
 

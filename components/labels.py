@@ -109,7 +109,7 @@ class LabelSet(Control):
         chosen = value.get(self.value_key, [])
         if not isinstance(chosen, list) or not all(isinstance(x, str) for x in chosen):
             raise Problem(f"value.{self.value_key} must be a list of label names")
-        known = {label["value"] for label in self.labels(ctx.data)}
+        known = {label["value"] for label in ctx.labels(self)}
         unknown = [x for x in chosen if x not in known]
         if unknown:
             raise Problem(f"{self.name} has no label {', '.join(map(repr, unknown))}")
@@ -132,7 +132,7 @@ class LabelSet(Control):
         limit = self.get("maxUsages")
         if limit and len(mine) > int(limit):
             raise Problem(f"{self.name} allows at most {limit} region(s), got {len(mine)}")
-        for label in self.labels(ctx.data):
+        for label in ctx.labels(self):
             if label["max"] and used[label["value"]] > int(label["max"]):
                 raise Problem(f'"{label["value"]}" may be used at most {label["max"]} time(s), got {used[label["value"]]}')
         return []
@@ -145,7 +145,7 @@ class LabelSet(Control):
         chosen = value.get(self.value_key, [])
         if not isinstance(chosen, list):
             raise Problem(f"value.{self.value_key} must be a list")
-        known = {label["value"] for label in self.labels(ctx.data)}
+        known = {label["value"] for label in ctx.labels(self)}
         unknown = [str(x) for x in chosen if x not in known]
         if unknown:
             warnings.append(f"label(s) {', '.join(map(repr, unknown))} are not in the config")

@@ -47,6 +47,7 @@ class RenderContext:
     results: list[dict[str, Any]] = field(default_factory=list)
     readonly: bool = False
     check_required: bool = True  # off for drafts: half-done work is saved as it is
+    memo: dict[Any, Any] = field(default_factory=dict)  # per-render cache: labels, colours
     by_from: dict[str, list[dict]] = field(init=False)
     by_to: dict[str, list[dict]] = field(init=False)
     regions: dict[str, list[dict]] = field(init=False)
@@ -61,6 +62,24 @@ class RenderContext:
                 self.by_to.setdefault(name, []).append(item)
             if "id" in item:
                 self.regions.setdefault(str(item["id"]), []).append(item)
+
+    def labels(self, control: Any) -> list[dict[str, Any]]:
+        """A control's labels for this task, built once per render (a config may have hundreds)."""
+        key = ("labels", control.uid)
+        if key not in self.memo:
+            self.memo[key] = control.labels(self.data)
+        return self.memo[key]
+
+    def color_of(self, item: dict[str, Any]) -> str:
+        control = self.config.by_name.get(item.get("from_name"))
+        if hasattr(control, "labels"):
+            key = ("colors", control.uid)
+            if key not in self.memo:
+                self.memo[key] = {label["value"]: label["background"] for label in self.labels(control)}
+            for value in item.get("value", {}).get(control.value_key) or []:
+                if value in self.memo[key]:
+                    return self.memo[key][value]
+        return "#91CAFF"
 
     @property
     def relations(self) -> list[dict]:

@@ -24,7 +24,9 @@ def clean_declarations(css: str) -> str:
 
 def scope_css(css: str) -> str:
     rules = []
-    for selectors, body in _RULE.findall(re.sub(r"/\*.*?\*/", "", css, flags=re.S)):
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    css = re.sub(r"@[^{};]*;", "", css)  # at-statements such as @import fetch things
+    for selectors, body in _RULE.findall(css):
         if selectors.strip().startswith("@"):
             continue  # no at-rules: @import, @font-face and friends fetch things
         scoped = ", ".join(f"{SCOPE} {s.strip()}" for s in selectors.split(",") if s.strip() and not _UNSAFE.search(s))

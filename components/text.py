@@ -4,6 +4,7 @@ layout; offsets are code points of the original text (Python's str indexes)."""
 from __future__ import annotations
 
 import base64
+from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from components.base import ObjectTag
@@ -23,12 +24,23 @@ def decode(value: Any, encoding: str | None) -> str:
 
 
 def segments(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, str, list[str]]]:
-    """(start, piece, region ids covering it) for consecutive pieces of `text`."""
-    edges = sorted({0, len(text), *(p for s, e, _ in spans for p in (s, e) if 0 <= p <= len(text))})
+    """(start, piece, ids of the regions covering it) for consecutive pieces of `text`: one sweep
+    over the span edges, so a thousand spans cost no more than sorting them."""
+    valid = [(s, e, rid) for s, e, rid in spans if 0 <= s < e <= len(text)]
+    opens: dict[int, list[str]] = defaultdict(list)
+    closes: dict[int, list[str]] = defaultdict(list)
+    for start, end, rid in valid:
+        opens[start].append(rid)
+        closes[end].append(rid)
+    edges = sorted({0, len(text), *opens, *closes})
+    active: dict[str, None] = {}  # insertion-ordered: earlier spans first
     out = []
     for start, end in zip(edges, edges[1:]):
-        covering = [rid for s, e, rid in spans if s <= start and end <= e]
-        out.append((start, text[start:end], covering))
+        for rid in closes.get(start, ()):
+            active.pop(rid, None)
+        for rid in opens.get(start, ()):
+            active[rid] = None
+        out.append((start, text[start:end], list(active)))
     return out
 
 

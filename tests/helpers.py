@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -52,11 +53,12 @@ class Server:
         return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
 
     def query(self, sql: str, *args) -> list[dict]:
-        """Read the server's database directly: for checks no page or API should reveal."""
+        """Use the server's database directly: for checks no page or API should reveal, and for
+        rows no API makes yet. Parameters are $1, $2, … on both engines."""
         if self.engine == "sqlite":
-            with sqlite3.connect(self.database_url.removeprefix("sqlite:///")) as conn:
+            with sqlite3.connect(self.database_url.removeprefix("sqlite:///"), timeout=30) as conn:
                 conn.row_factory = sqlite3.Row
-                return [dict(r) for r in conn.execute(sql.replace("$1", "?").replace("$2", "?"), args)]
+                return [dict(r) for r in conn.execute(re.sub(r"\$\d+", "?", sql), args)]
 
         async def run() -> list[dict]:
             import asyncpg

@@ -83,3 +83,25 @@ def test_log_out(page, server):
     expect(page).to_have_url("/login")
     page.goto("/projects")
     expect(page).to_have_url("/login?next=/projects")
+
+
+def test_config_editor_checks_and_previews_as_you_type(page, server):
+    log_in(page, server.admin_email, server.admin_password)
+    page.goto("/projects/new?starter=ner")
+    expect(page.locator(".config-ok")).to_contain_text("The config is valid")
+    expect(page.locator("#config-preview .lw-label")).to_have_count(4)
+    expect(page.locator(".gutter")).to_contain_text("11")  # one number per line of the config
+
+    editor = page.locator("#label_config")
+    editor.fill('<View>\n  <Text name="text" value="$text"/>\n  <Choices name="c" toName="txt">\n'
+                '    <Choice value="yes"/>\n  </Choices>\n</View>')
+    expect(page.locator(".config-errors li")).to_contain_text('line 3 <Choices> toName: toName="txt" points at nothing')
+    page.click(".line-ref")
+    assert page.evaluate("document.activeElement.id") == "label_config"
+    selected = page.evaluate("(t => t.value.slice(t.selectionStart, t.selectionEnd))(document.activeElement)")
+    assert selected == '  <Choices name="c" toName="txt">'
+
+    editor.fill('<View>\n  <Text name="text" value="$text"/>\n  <Choices name="c" toName="text">\n'
+                '    <Choice value="yes"/>\n  </Choices>\n</View>')
+    expect(page.locator(".config-ok")).to_contain_text("Tasks need: text")
+    expect(page.locator("#config-preview input[type=radio]")).to_have_count(1)

@@ -46,3 +46,10 @@ def test_htmx_is_the_pinned_2x_line():
     from app.templating import HTMX
 
     assert 'version:"2.0.11"' in (ROOT / "static" / HTMX).read_text()
+
+
+def test_every_config_tag_is_documented():
+    from components import REGISTRY
+
+    documented = set(re.findall(r"^## `<(\w+)>`", (ROOT / "docs" / "tags.md").read_text(), re.M))
+    assert set(REGISTRY) <= documented, f"not in docs/tags.md: {set(REGISTRY) - documented}"

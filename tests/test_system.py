@@ -24,6 +24,13 @@ def test_openapi_schema_lists_the_label_studio_paths(server):
         assert path in schema["paths"], path
 
 
+def test_render_benchmark_smoke_run():
+    out = subprocess.run([sys.executable, "bench/render.py", "--repeat", "1", "--spans", "50"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "render 100 KB text, 50 spans" in out.stdout
+
+
 def test_benchmark_smoke_run():
     out = subprocess.run([sys.executable, "bench/http_roundtrip.py", "--requests", "5"], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
