@@ -18,14 +18,19 @@ from app.accounts import routes as accounts_pages
 from app.admin import routes as admin_pages
 from app.auth import SESSION_COOKIE, AuthMiddleware, CSRFUnlessToken
 from app.errors import EXCEPTION_HANDLERS
+from app import uploads
+from app.data_export import api as export_api
+from app.data_import import api as import_api
 from app.projects import api as projects_api
+from app.tasks import api as tasks_api
 from app.projects import editor as projects_editor
 from app.projects import routes as projects_pages
 from app.settings import ROOT, settings
 from app.system import ROUTES as SYSTEM_ROUTES
 
 ROUTES = [*SYSTEM_ROUTES, *accounts_api.ROUTES, *accounts_pages.ROUTES, *projects_api.ROUTES,
-          *projects_pages.ROUTES, *projects_editor.ROUTES, *admin_pages.ROUTES]
+          *projects_pages.ROUTES, *projects_editor.ROUTES, *admin_pages.ROUTES, *import_api.ROUTES,
+          *uploads.ROUTES, *tasks_api.ROUTES, *export_api.ROUTES]
 SESSION_MAX_AGE = 14 * 24 * 3600
 
 

@@ -144,3 +144,19 @@ async def close_pool() -> None:
 
 def engine_name() -> str:
     return engine().engine_type
+
+
+async def insert_rows(table: str, columns: list[str], rows: list[tuple]) -> None:
+    """Many rows at once inside the current write_tx(): COPY on PostgreSQL, executemany on SQLite.
+    Values are as the database stores them: JSON as text, datetimes, ints, floats."""
+    if not rows:
+        return
+    db = engine()
+    transaction = db.current_transaction.get()
+    assert transaction is not None, "insert_rows runs inside write_tx()"
+    if isinstance(db, PostgresEngine):
+        await transaction.connection.copy_records_to_table(table, columns=columns, records=rows)
+    else:
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        await transaction.connection.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from app.db import write_tx
-from app.tables import Annotation, Job, Prediction, Project, Task
+from app.tables import Job
+from app.tasks import counters
 from app.worker import celery_app
 
 if TYPE_CHECKING:
@@ -18,6 +19,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("labelwell.jobs")
 HANDLERS: dict[str, Callable[[Job], Awaitable[dict[str, Any]]]] = {}
+
+
+class JobFailed(Exception):
+    """A job that ends in a way the user must read: `result` says what went wrong, in detail."""
+
+    def __init__(self, message: str, result: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 def now() -> dt.datetime:
@@ -43,6 +52,10 @@ async def enqueue(kind: str, *, project_id: int | None, user_id: int | None, par
     return job
 
 
+async def set_progress(job_id: int, done: int, total: int) -> None:
+    await _set(job_id, progress=done, total=total)
+
+
 async def _set(job_id: int, **values: Any) -> None:
     async with write_tx():
         await Job.update({getattr(Job, k): v for k, v in values.items()}).where(Job.id == job_id)
@@ -55,6 +68,8 @@ async def execute(job_id: int) -> None:
     await _set(job_id, state="running", started_at=now())
     try:
         result = await HANDLERS[job.kind](job)
+    except JobFailed as exc:
+        await _set(job_id, state="failed", error=str(exc), result=exc.result, finished_at=now())
     except Exception as exc:
         log.exception("job %s (%s) failed", job_id, job.kind)
         await _set(job_id, state="failed", error=f"{type(exc).__name__}: {exc}", finished_at=now())
@@ -70,20 +85,8 @@ def run_job(job_id: int) -> None:
 @handler("recount")
 async def recount(job: Job) -> dict[str, Any]:
     """Recompute a project's counters from its rows: repairs drift after a crash or a manual edit."""
-    pid = job.project
-    labeled = Task.count().where(Task.project == pid, Task.is_labeled.eq(True))
-    done = Annotation.count().where(Annotation.project == pid, Annotation.was_cancelled.eq(False))
-    skipped = Annotation.count().where(Annotation.project == pid, Annotation.was_cancelled.eq(True))
-    counts = {
-        "task_number": await Task.count().where(Task.project == pid),
-        "finished_task_number": await labeled,
-        "total_annotations_number": await done,
-        "skipped_annotations_number": await skipped,
-        "total_predictions_number": await Prediction.count().where(Prediction.project == pid),
-    }
     async with write_tx():
-        await Project.update({getattr(Project, k): v for k, v in counts.items()}).where(Project.id == pid)
-    return counts
+        return await counters.recount_project(job.project)
 
 
 def job_json(job: Job) -> dict[str, Any]:
@@ -93,3 +96,7 @@ def job_json(job: Job) -> dict[str, Any]:
     return {"id": job.id, "kind": job.kind, "project": job.project, "state": job.state,
             "progress": job.progress, "total": job.total, "result": job.result, "error": job.error,
             "created_at": iso(job.created_at), "started_at": iso(job.started_at), "finished_at": iso(job.finished_at)}
+
+
+# handlers that live with their domain register themselves when imported
+from app.data_import import jobs as _import_jobs  # noqa: E402,F401

@@ -21,6 +21,8 @@ DOCUMENTED = {
     "LABELWELL_PASSWORD": "unset: generated",
     "LABELWELL_USER_TOKEN": "unset: generated",
     "LABELWELL_COOKIE_SECURE": "`false` (set `true` behind HTTPS)",
+    "LABELWELL_UPLOAD_MAX_MB": "`250`",
+    "LABELWELL_IMPORT_MAX_TASKS": "`1000000`",
 }
 
 
@@ -40,6 +42,8 @@ class Settings:
     admin_password: str | None
     admin_token: str | None
     cookie_secure: bool
+    upload_max_bytes: int
+    import_max_tasks: int
 
     @property
     def is_postgres(self) -> bool:
@@ -88,6 +92,8 @@ def load() -> Settings:
         admin_password=env("LABELWELL_PASSWORD"),
         admin_token=env("LABELWELL_USER_TOKEN"),
         cookie_secure=env("LABELWELL_COOKIE_SECURE", "false").lower() in ("1", "true", "yes"),
+        upload_max_bytes=int(float(env("LABELWELL_UPLOAD_MAX_MB", "250")) * 1024 * 1024),
+        import_max_tasks=int(env("LABELWELL_IMPORT_MAX_TASKS", "1000000")),
     )
 
 

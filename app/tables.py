@@ -3,6 +3,7 @@
 Counters on Project and Task are maintained by the services that write annotations and tasks,
 so list pages and dashboards never count rows of a million-task project.
 Composite indexes live in the migrations (Piccolo declares only single-column ones).
+Scores and lead times are double precision: PostgreSQL's REAL would change 4.288 into 4.28800011.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from piccolo.columns import (
     JSONB,
     Boolean,
-    Float,
+    DoublePrecision,
     ForeignKey,
     Integer,
     OnDelete,
@@ -113,7 +114,7 @@ class Task(Table, tablename="lw_task"):
     total_annotations = Integer(default=0)
     cancelled_annotations = Integer(default=0)
     total_predictions = Integer(default=0)
-    agreement = Float(null=True, default=None)
+    agreement = DoublePrecision(null=True, default=None)
     updated_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
@@ -150,7 +151,7 @@ class Prediction(Table, tablename="lw_prediction"):
     project = ForeignKey(Project, on_delete=OnDelete.cascade)
     ml_backend = ForeignKey(MLBackend, null=True, on_delete=OnDelete.set_null)
     result = JSONB(default=[])
-    score = Float(null=True, default=None)
+    score = DoublePrecision(null=True, default=None)
     model_version = Varchar(length=255, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
@@ -163,7 +164,7 @@ class Annotation(Table, tablename="lw_annotation"):
     result = JSONB(default=[])
     was_cancelled = Boolean(default=False)  # a skip
     ground_truth = Boolean(default=False)
-    lead_time = Float(default=0.0)  # seconds spent, as Label Studio counts it
+    lead_time = DoublePrecision(default=0.0)  # seconds spent, as Label Studio counts it
     parent_prediction = ForeignKey(Prediction, null=True, on_delete=OnDelete.set_null)
     unique_id = Varchar(length=64, default="")
     created_at = Timestamptz(default=TimestamptzNow())
@@ -177,7 +178,7 @@ class AnnotationDraft(Table, tablename="lw_annotation_draft"):
     user = ForeignKey(User, on_delete=OnDelete.cascade)
     annotation = ForeignKey(Annotation, null=True, on_delete=OnDelete.cascade)
     result = JSONB(default=[])
-    lead_time = Float(default=0.0)
+    lead_time = DoublePrecision(default=0.0)
     was_postponed = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

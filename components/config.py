@@ -113,6 +113,15 @@ class LabelConfig:
                     keys.append(top_key(path))
         return keys
 
+    def required_keys(self) -> list[str]:
+        """The data keys every task must have: those the object tags show."""
+        keys: list[str] = []
+        for node in self.objects:
+            for path in variables_in(node.get("value")):
+                if top_key(path) not in keys:
+                    keys.append(top_key(path))
+        return keys
+
     def sample_task(self) -> dict[str, Any]:
         """The comment's sample task, or data made up for each key the config reads."""
         if self.comment_task is not None:

@@ -2,7 +2,7 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.base import OnDelete
 from piccolo.columns.base import OnUpdate
 from piccolo.columns.column_types import Boolean
-from piccolo.columns.column_types import Float
+from piccolo.columns.column_types import DoublePrecision
 from piccolo.columns.column_types import ForeignKey
 from piccolo.columns.column_types import Integer
 from piccolo.columns.column_types import JSONB
@@ -408,8 +408,8 @@ async def forwards():
         tablename="lw_task",
         column_name="agreement",
         db_column_name="agreement",
-        column_class_name="Float",
-        column_class=Float,
+        column_class_name="DoublePrecision",
+        column_class=DoublePrecision,
         params={
             "default": None,
             "null": True,
@@ -872,8 +872,8 @@ async def forwards():
         tablename="lw_annotation_draft",
         column_name="lead_time",
         db_column_name="lead_time",
-        column_class_name="Float",
-        column_class=Float,
+        column_class_name="DoublePrecision",
+        column_class=DoublePrecision,
         params={
             "default": 0.0,
             "null": False,
@@ -1091,8 +1091,8 @@ async def forwards():
         tablename="lw_annotation",
         column_name="lead_time",
         db_column_name="lead_time",
-        column_class_name="Float",
-        column_class=Float,
+        column_class_name="DoublePrecision",
+        column_class=DoublePrecision,
         params={
             "default": 0.0,
             "null": False,
@@ -2873,8 +2873,8 @@ async def forwards():
         tablename="lw_prediction",
         column_name="score",
         db_column_name="score",
-        column_class_name="Float",
-        column_class=Float,
+        column_class_name="DoublePrecision",
+        column_class=DoublePrecision,
         params={
             "default": None,
             "null": True,

@@ -1,0 +1,121 @@
+"""GET /api/projects/{id}/export?exportType=… (Label Studio's easy export, streamed) and the list of
+formats the project's config allows. The records written are counted against the records expected."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Request, get
+from litestar.exceptions import PermissionDeniedException
+from litestar.response import Stream
+
+from app.auth import user_of
+from app.data_export import records
+from app.data_export.formats import FORMATS, available
+from app.errors import InputError
+from app.projects import service as projects
+from app.projects.api import both, project_or_404
+from app.tables import Project
+from components import parse_config
+
+log = logging.getLogger("labelwell.export")
+TRUE = ("1", "true", "yes", "on")
+
+
+class ExportIncomplete(RuntimeError):
+    """Fewer (or more) records were written than the query promised: the download must fail, loudly."""
+
+
+def ints(values: list[str], name: str) -> list[int]:
+    out = []
+    for value in (v for raw in values for v in raw.split(",") if v.strip()):
+        if not value.strip().isdigit():
+            raise InputError({name: [f"{value!r} is not a whole number."]})
+        out.append(int(value))
+    return out
+
+
+def filters_from(request: Request) -> records.Filters:
+    query = request.query_params
+    since = query.get("since")
+    try:
+        moment = dt.datetime.fromisoformat(since) if since else None
+    except ValueError:
+        raise InputError({"since": ["Use a date such as 2026-11-01 or 2026-11-01T12:00."]}) from None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return records.Filters(
+        all_tasks=query.get("download_all_tasks", "").lower() in TRUE,
+        ids=ints(query.getall("ids", []) + query.getall("ids[]", []), "ids"),
+        annotators=ints(query.getall("annotators", []), "annotators"),
+        since=moment,
+        only_ground_truth=query.get("only_ground_truth", "").lower() in TRUE,
+        only_reviewed=query.get("only_reviewed", "").lower() in TRUE,
+    )
+
+
+async def exportable(request: Request, project_id: int) -> Project:
+    project = await project_or_404(user_of(request), project_id)
+    if await projects.member_role(user_of(request), project.id) not in ("admin", "reviewer"):
+        raise PermissionDeniedException("Only reviewers and admins export a project")
+    return project
+
+
+class Counted:
+    """Opens the records (a format may read them twice) and counts what the last reading gave."""
+
+    def __init__(self, project_id: int, filters: records.Filters) -> None:
+        self.project_id, self.filters, self.count = project_id, filters, 0
+
+    def open(self) -> AsyncIterator[dict[str, Any]]:
+        self.count = 0
+        return self._read()
+
+    async def _read(self) -> AsyncIterator[dict[str, Any]]:
+        async for record in records.tasks(self.project_id, self.filters):
+            self.count += 1
+            yield record
+
+
+async def export_stream(project: Project, name: str, filters: records.Filters) -> tuple[AsyncIterator[Any], int]:
+    config = parse_config(project.label_config)
+    fmt = FORMATS.get(name)
+    if fmt is None or fmt not in available(config):
+        allowed = ", ".join(f.name for f in available(config))
+        raise InputError({"exportType": [f"{name!r} is not available for this project; use one of: {allowed}."]})
+    expected = await records.expected_count(project.id, filters)
+    counted = Counted(project.id, filters)
+
+    async def body() -> AsyncIterator[Any]:
+        async for chunk in fmt.writer(counted.open, config):
+            yield chunk
+        if counted.count != expected:
+            log.error("export of project %s wrote %s of %s records", project.id, counted.count, expected)
+            raise ExportIncomplete(f"wrote {counted.count} of {expected} records")
+
+    return body(), expected
+
+
+@get(both("/api/projects/{project_id:int}/export"))
+async def project_export(request: Request, project_id: int) -> Stream:
+    project = await exportable(request, project_id)
+    name = request.query_params.get("exportType", request.query_params.get("export_type", "JSON")).upper()
+    body, expected = await export_stream(project, name, filters_from(request))
+    fmt = FORMATS[name]
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d-%H-%M-%S")
+    return Stream(body, media_type=fmt.media_type, headers={
+        "Content-Disposition": f'attachment; filename="project-{project.id}-at-{stamp}.{fmt.extension}"',
+        "X-Labelwell-Records": str(expected)})
+
+
+@get(both("/api/projects/{project_id:int}/export/formats"))
+async def export_formats(request: Request, project_id: int) -> list[dict[str, Any]]:
+    project = await exportable(request, project_id)
+    allowed = available(parse_config(project.label_config))
+    return [{"name": f.name, "title": f.title, "disabled": f not in allowed} for f in FORMATS.values()]
+
+
+ROUTES = [project_export, export_formats]

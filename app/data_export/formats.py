@@ -1,0 +1,299 @@
+"""Export formats: Label Studio's JSON, JSON_MIN, CSV, TSV, JSONL, CoNLL 2003, COCO, YOLO, Pascal VOC.
+Each writer takes a function that opens the task records (in id order, a batch at a time) and
+yields text or bytes: nothing holds the whole project."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import tempfile
+import zipfile
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+from xml.sax.saxutils import escape
+
+from components import LabelConfig
+
+Records = Callable[[], AsyncIterator[dict[str, Any]]]
+TOKEN = re.compile(r"\S+")
+IMAGE_TYPES = ("rectanglelabels", "polygonlabels", "keypointlabels")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def clean(record: dict) -> dict:
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+async def write_json(records: Records, config: LabelConfig) -> AsyncIterator[str]:
+    yield "["
+    first = True
+    async for record in records():
+        yield ("\n" if first else ",\n") + dumps(clean(record))
+        first = False
+    yield "\n]\n"
+
+
+async def write_jsonl(records: Records, config: LabelConfig) -> AsyncIterator[str]:
+    async for record in records():
+        yield dumps(clean(record)) + "\n"
+
+
+def min_rows(record: dict, config: LabelConfig) -> list[dict[str, Any]]:
+    """Label Studio's JSON_MIN: one flat row per finished annotation (a bare row for a task without)."""
+    done = [a for a in record["annotations"] if not a["was_cancelled"]]
+    if not done:
+        return [{**record["data"], "id": record["id"]}]
+    rows = []
+    for a in sorted(done, key=lambda a: a["id"], reverse=True):
+        row: dict[str, Any] = {**record["data"], "id": record["id"]}
+        values: dict[str, list] = {}
+        for item in a["result"]:
+            if item.get("type") == "relation" or "from_name" not in item:
+                continue
+            value = dict(item.get("value", {}))
+            for extra in ("original_width", "original_height"):
+                if extra in item:
+                    value[extra] = item[extra]
+            values.setdefault(item["from_name"], []).append(value)
+        for name, found in values.items():
+            control = config.by_name.get(name)
+            key = getattr(control, "value_key", None)
+            single = found[0].get(key) if len(found) == 1 and key in ("choices", "text") else None
+            row[name] = single[0] if isinstance(single, list) and len(single) == 1 else (
+                found[0] if key in ("choices", "text") and len(found) == 1 else found)
+        row.update(annotator=a["completed_by"], annotation_id=a["id"], created_at=a["created_at"],
+                   updated_at=a["updated_at"], lead_time=a["lead_time"])
+        rows.append(row)
+    return rows
+
+
+async def write_json_min(records: Records, config: LabelConfig) -> AsyncIterator[str]:
+    yield "["
+    first = True
+    async for record in records():
+        for row in min_rows(record, config):
+            yield ("\n" if first else ",\n") + dumps(row)
+            first = False
+    yield "\n]\n"
+
+
+def table_writer(delimiter: str) -> Callable[[Records, LabelConfig], AsyncIterator[str]]:
+    async def write(records: Records, config: LabelConfig) -> AsyncIterator[str]:
+        controls = [c.name for c in config.controls]
+        fixed = ["id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time"]
+        columns: list[str] | None = None
+        buffer = io.StringIO()
+        writer: Any = None
+        async for record in records():
+            for row in min_rows(record, config):
+                if columns is None:  # data keys of the config and of the first task, controls, Label Studio's fixed set
+                    keys = set(config.data_keys()) | set(record["data"])
+                    columns = sorted({*(f"_data_{k}" if k in controls else k for k in keys), *controls, *fixed})
+                    writer = csv.DictWriter(buffer, columns, delimiter=delimiter, extrasaction="ignore",
+                                            quoting=csv.QUOTE_NONNUMERIC)
+                    writer.writeheader()
+                out = {}
+                for key, value in row.items():
+                    name = f"_data_{key}" if key in record["data"] and key in controls else key
+                    out[name] = value if isinstance(value, (str, int, float)) and not isinstance(value, bool) else (
+                        "" if value is None else dumps(value))
+                writer.writerow(out)
+            if buffer.tell() > 1 << 16:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return write
+
+
+def spans_to_tags(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[str, str]]:
+    """(token, IOB tag) for each whitespace-separated token of the text."""
+    out = []
+    for match in TOKEN.finditer(text):
+        tag = "O"
+        for start, end, label in spans:
+            if start <= match.start() and match.end() <= end or (match.start() < end and match.end() > start):
+                tag = ("B-" if match.start() <= start else "I-") + label
+                break
+        out.append((match.group(), tag))
+    return out
+
+
+async def write_conll(records: Records, config: LabelConfig) -> AsyncIterator[str]:
+    labels = next(c for c in config.controls if c.result_type == "labels")
+    text_key = config.by_name[labels.to_names[0]].get("value", "$text").lstrip("$")
+    yield "-DOCSTART- -X- O\n"
+    async for record in records():
+        done = [a for a in record["annotations"] if not a["was_cancelled"]]
+        spans = sorted((i["value"]["start"], i["value"]["end"], i["value"]["labels"][0])
+                       for i in (done[0]["result"] if done else [])
+                       if i.get("type") == "labels" and i.get("value", {}).get("labels"))
+        lines = [f"{token} -X- _ {tag}" for token, tag in spans_to_tags(str(record["data"].get(text_key, "")), spans)]
+        yield "\n" + "\n".join(lines) + "\n"
+
+
+def image_labels(config: LabelConfig) -> list[str]:
+    names: list[str] = []
+    for control in config.controls:
+        if control.result_type in IMAGE_TYPES:
+            names += [v for v in control.label_values() if v not in names]
+    return names
+
+
+def image_of(record: dict, config: LabelConfig) -> tuple[str, int, int, list[dict]]:
+    """(file name, width, height, shapes) of a task's image and its first finished annotation."""
+    image = next(o for o in config.objects if o.tag == "Image")
+    url = str(record["data"].get(image.get("value", "$image").lstrip("$"), ""))
+    done = [a for a in record["annotations"] if not a["was_cancelled"]]
+    shapes = [i for i in (done[0]["result"] if done else []) if i.get("type") in IMAGE_TYPES]
+    width = next((i["original_width"] for i in shapes if i.get("original_width")), None)
+    height = next((i["original_height"] for i in shapes if i.get("original_height")), None)
+    if (not width or not height) and record.get("_size"):
+        width, height = record["_size"]
+    return PurePosixPath(url.split("?")[0]).name or f"task-{record['id']}", width or 0, height or 0, shapes
+
+
+def box_pixels(shape: dict, width: int, height: int) -> tuple[float, float, float, float]:
+    v = shape["value"]
+    if shape["type"] == "polygonlabels":
+        xs, ys = [p[0] for p in v["points"]], [p[1] for p in v["points"]]
+        return min(xs) * width / 100, min(ys) * height / 100, (max(xs) - min(xs)) * width / 100, (max(ys) - min(ys)) * height / 100
+    if shape["type"] == "keypointlabels":
+        return v["x"] * width / 100, v["y"] * height / 100, 0.0, 0.0
+    return v["x"] * width / 100, v["y"] * height / 100, v["width"] * width / 100, v["height"] * height / 100
+
+
+def label_of(shape: dict) -> str | None:
+    found = shape["value"].get(shape["type"]) or []
+    return found[0] if found else None
+
+
+async def write_coco(records: Records, config: LabelConfig) -> AsyncIterator[str]:
+    names = image_labels(config)
+    categories = [{"id": i, "name": n} for i, n in enumerate(names)]
+    yield '{"info": {"description": "Labelwell export", "version": "1.0"}, "licenses": [],\n'
+    yield '"categories": ' + dumps(categories) + ',\n"images": ['
+    first = True
+    async for record in records():
+        name, width, height, _ = image_of(record, config)
+        yield ("\n" if first else ",\n") + dumps({"id": record["id"], "file_name": name, "width": width, "height": height})
+        first = False
+    yield '\n],\n"annotations": ['
+    first, next_id = True, 1
+    async for record in records():
+        _, width, height, shapes = image_of(record, config)
+        for shape in shapes:
+            label = label_of(shape)
+            if label not in names:
+                continue
+            x, y, w, h = box_pixels(shape, width, height)
+            segmentation = ([[c for p in shape["value"]["points"] for c in (p[0] * width / 100, p[1] * height / 100)]]
+                            if shape["type"] == "polygonlabels" else [])
+            item = {"id": next_id, "image_id": record["id"], "category_id": names.index(label), "bbox": [x, y, w, h],
+                    "area": w * h, "iscrowd": 0, "ignore": 0, "segmentation": segmentation}
+            yield ("\n" if first else ",\n") + dumps(item)
+            first, next_id = False, next_id + 1
+    yield "\n]}\n"
+
+
+async def zipped(files: AsyncIterator[tuple[str, str]]) -> AsyncIterator[bytes]:
+    """A zip built in a temporary file (rolled to disk past 16 MB), then sent in chunks."""
+    with tempfile.SpooledTemporaryFile(max_size=16 << 20) as spool:
+        with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
+            async for name, text in files:
+                archive.writestr(name, text)
+        spool.seek(0)
+        while chunk := spool.read(1 << 20):
+            yield chunk
+
+
+async def write_yolo(records: Records, config: LabelConfig) -> AsyncIterator[bytes]:
+    names = image_labels(config)
+
+    async def files() -> AsyncIterator[tuple[str, str]]:
+        yield "classes.txt", "\n".join(names) + "\n"
+        yield "notes.json", dumps({"categories": [{"id": i, "name": n} for i, n in enumerate(names)],
+                                   "info": {"year": 2026, "version": "1.0", "contributor": "Labelwell"}})
+        async for record in records():
+            name, width, height, shapes = image_of(record, config)
+            lines = []
+            for shape in shapes:
+                label = label_of(shape)
+                if label in names and shape["type"] == "rectanglelabels":
+                    v = shape["value"]
+                    lines.append(f"{names.index(label)} {(v['x'] + v['width'] / 2) / 100:.6f} "
+                                 f"{(v['y'] + v['height'] / 2) / 100:.6f} {v['width'] / 100:.6f} {v['height'] / 100:.6f}")
+            yield f"labels/{PurePosixPath(name).stem}.txt", "\n".join(lines) + ("\n" if lines else "")
+
+    async for chunk in zipped(files()):
+        yield chunk
+
+
+async def write_voc(records: Records, config: LabelConfig) -> AsyncIterator[bytes]:
+    async def files() -> AsyncIterator[tuple[str, str]]:
+        async for record in records():
+            name, width, height, shapes = image_of(record, config)
+            objects = []
+            for shape in shapes:
+                if shape["type"] != "rectanglelabels" or not label_of(shape):
+                    continue
+                x, y, w, h = box_pixels(shape, width, height)
+                objects.append(f"  <object><name>{escape(label_of(shape))}</name><pose>Unspecified</pose>"
+                               f"<truncated>0</truncated><difficult>0</difficult><bndbox><xmin>{round(x)}</xmin>"
+                               f"<ymin>{round(y)}</ymin><xmax>{round(x + w)}</xmax><ymax>{round(y + h)}</ymax>"
+                               "</bndbox></object>")
+            body = "\n".join(objects)
+            yield (f"Annotations/{PurePosixPath(name).stem}.xml",
+                   f"<annotation>\n  <folder>images</folder><filename>{escape(name)}</filename>\n"
+                   f"  <size><width>{width}</width><height>{height}</height><depth>3</depth></size>\n"
+                   f"  <segmented>0</segmented>\n{body}\n</annotation>\n")
+
+    async for chunk in zipped(files()):
+        yield chunk
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    title: str
+    media_type: str
+    extension: str
+    writer: Callable[[Records, LabelConfig], AsyncIterator[Any]]
+    needs: Callable[[LabelConfig], bool] = lambda config: True
+
+
+def has(config: LabelConfig, object_tag: str, *types: str) -> bool:
+    return any(o.tag == object_tag for o in config.objects) and any(c.result_type in types for c in config.controls)
+
+
+def single_key(config: LabelConfig) -> bool:
+    return len(config.required_keys()) <= 1
+
+
+FORMATS = {f.name: f for f in (
+    Format("JSON", "Label Studio JSON: tasks with annotations and predictions", "application/json", "json", write_json),
+    Format("JSON_MIN", "JSON, one flat record per annotation", "application/json", "json", write_json_min),
+    Format("CSV", "CSV, one row per annotation", "text/csv", "csv", table_writer(",")),
+    Format("TSV", "TSV, one row per annotation", "text/tab-separated-values", "tsv", table_writer("\t")),
+    Format("JSONL", "JSON Lines: one task record per line", "application/x-ndjson", "jsonl", write_jsonl),
+    Format("CONLL2003", "CoNLL 2003 (text spans)", "text/plain", "conll", write_conll,
+           lambda c: single_key(c) and has(c, "Text", "labels")),
+    Format("COCO", "COCO (boxes and polygons)", "application/json", "json", write_coco,
+           lambda c: single_key(c) and has(c, "Image", *IMAGE_TYPES)),
+    Format("YOLO", "YOLO (boxes), zipped", "application/zip", "zip", write_yolo,
+           lambda c: single_key(c) and has(c, "Image", *IMAGE_TYPES)),
+    Format("VOC", "Pascal VOC (boxes), zipped", "application/zip", "zip", write_voc,
+           lambda c: single_key(c) and has(c, "Image", "rectanglelabels")),
+)}
+
+
+def available(config: LabelConfig) -> list[Format]:
+    return [f for f in FORMATS.values() if f.needs(config)]

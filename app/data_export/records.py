@@ -1,0 +1,101 @@
+"""Reading a project's tasks for export in id order, a batch at a time, with the filters asked for:
+memory stays flat however big the project."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.accounts.api import iso
+from app.tables import Annotation, FileUpload, Prediction, Review, Task
+
+BATCH = 1000
+
+
+@dataclass
+class Filters:
+    all_tasks: bool = False  # Label Studio exports only annotated tasks unless download_all_tasks
+    ids: list[int] = field(default_factory=list)
+    annotators: list[int] = field(default_factory=list)
+    since: dt.datetime | None = None
+    only_ground_truth: bool = False
+    only_reviewed: bool = False
+
+    @property
+    def filters_annotations(self) -> bool:
+        return bool(self.annotators or self.since)
+
+
+def task_query(project_id: int, filters: Filters, columns: list | None = None) -> Any:
+    query = (Task.select(*columns) if columns else Task.objects()).where(Task.project == project_id)
+    if filters.ids:
+        query = query.where(Task.id.is_in(filters.ids))
+    if not filters.all_tasks:
+        query = query.where((Task.total_annotations + Task.cancelled_annotations) > 0)
+    if filters.only_ground_truth:
+        query = query.where(Task.id.is_in(Annotation.select(Annotation.task).where(
+            Annotation.project == project_id, Annotation.ground_truth.eq(True))))
+    if filters.only_reviewed:
+        query = query.where(Task.id.is_in(Review.select(Review.task).where(Review.task.project == project_id)))
+    if filters.filters_annotations:
+        query = query.where(Task.id.is_in(matching_annotations(project_id, filters, Annotation.task)))
+    return query
+
+
+def matching_annotations(project_id: int, filters: Filters, *columns: Any) -> Any:
+    query = Annotation.select(*columns).where(Annotation.project == project_id)
+    if filters.annotators:
+        query = query.where(Annotation.completed_by.is_in(filters.annotators))
+    if filters.since:
+        query = query.where(Annotation.updated_at >= filters.since)
+    return query
+
+
+async def expected_count(project_id: int, filters: Filters) -> int:
+    """How many records the export must write: checked against what it did write."""
+    query = Task.count().where(Task.id.is_in(task_query(project_id, filters, [Task.id])))
+    return await query
+
+
+def annotation_json(a: dict) -> dict[str, Any]:
+    return {"id": a["id"], "completed_by": a["completed_by"], "result": a["result"], "was_cancelled": a["was_cancelled"],
+            "ground_truth": a["ground_truth"], "created_at": iso(a["created_at"]), "updated_at": iso(a["updated_at"]),
+            "lead_time": a["lead_time"], "prediction": {}, "result_count": len(a["result"] or []),
+            "unique_id": a["unique_id"], "task": a["task"], "project": a["project"],
+            "parent_prediction": a["parent_prediction"]}
+
+
+def prediction_json(p: dict) -> dict[str, Any]:
+    return {"id": p["id"], "result": p["result"], "score": p["score"], "model_version": p["model_version"],
+            "created_at": iso(p["created_at"]), "updated_at": iso(p["updated_at"]), "task": p["task"],
+            "project": p["project"]}
+
+
+async def tasks(project_id: int, filters: Filters) -> AsyncIterator[dict[str, Any]]:
+    """Label Studio's JSON task records, in id order."""
+    last = 0
+    while True:
+        batch = await task_query(project_id, filters).where(Task.id > last).order_by(Task.id).limit(BATCH).output(load_json=True)
+        if not batch:
+            return
+        last = batch[-1].id
+        ids = [t.id for t in batch]
+        annotations = matching_annotations(project_id, filters).where(Annotation.task.is_in(ids)).order_by(Annotation.id)
+        by_task: dict[int, list] = {}
+        for a in await annotations.output(load_json=True):
+            by_task.setdefault(a["task"], []).append(annotation_json(a))
+        predicted: dict[int, list] = {}
+        for p in await Prediction.select().where(Prediction.task.is_in(ids)).order_by(Prediction.id).output(load_json=True):
+            predicted.setdefault(p["task"], []).append(prediction_json(p))
+        uploads = {u["id"]: u for u in await FileUpload.select(FileUpload.id, FileUpload.original_name, FileUpload.width,
+                   FileUpload.height).where(FileUpload.id.is_in([t.file_upload for t in batch if t.file_upload] or [0]))}
+        for t in batch:
+            upload = uploads.get(t.file_upload)
+            yield {"id": t.id, "data": t.data, "annotations": by_task.get(t.id, []), "predictions": predicted.get(t.id, []),
+                   "meta": t.meta, "created_at": iso(t.created_at), "updated_at": iso(t.updated_at),
+                   "inner_id": t.inner_id, "total_annotations": t.total_annotations,
+                   "cancelled_annotations": t.cancelled_annotations, "total_predictions": t.total_predictions,
+                   "project": project_id, "file_upload": upload["original_name"] if upload else None,
+                   "_size": (upload["width"], upload["height"]) if upload and upload["width"] else None}

@@ -1,0 +1,145 @@
+"""One imported item -> a task ready to store: data, meta, annotations with their authors,
+predictions (Label Studio's shorthands expanded), every result checked against the config."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from components import LabelConfig
+
+SINGLE_VALUED = {"choices": lambda v: {"choices": [str(v)]}, "rating": lambda v: {"rating": int(v)},
+                 "number": lambda v: {"number": float(v)}, "textarea": lambda v: {"text": [str(v)]}}
+
+
+class ItemError(ValueError):
+    pass
+
+
+@dataclass
+class Rules:
+    config: LabelConfig
+    required_keys: list[str]
+    user_ids: set[int]
+    user_emails: dict[str, int]
+    importer_id: int
+    attribute_unknown: bool = False  # unknown authors become the importing user
+    prediction_fields: list[str] = field(default_factory=list)  # preannotated_from_fields
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+
+
+def normalize(raw: Any, rules: Rules) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ItemError(f"a task must be an object, not {type(raw).__name__}")
+    has_data = bool(raw.get("data"))
+    data = raw["data"] if has_data else dict(raw)
+    if not isinstance(data, dict):
+        raise ItemError("'data' must be an object")
+    missing = [k for k in rules.required_keys if k not in data]
+    if missing:
+        raise ItemError(f"no data key {', '.join(map(repr, missing))}, which the config needs "
+                        f"(the task has: {', '.join(map(repr, list(data)[:10])) or 'none'})")
+    annotations = raw.get("annotations", raw.get("completions", [])) if has_data else []
+    predictions = raw.get("predictions", []) if has_data else []
+    if not isinstance(annotations, list) or not isinstance(predictions, list):
+        raise ItemError("'annotations' and 'predictions' must be lists")
+    if rules.prediction_fields:
+        predictions = predictions + [{"result": data.pop(f)} for f in rules.prediction_fields if f in data]
+    meta = raw.get("meta", {}) if has_data else {}
+    return {"data": data, "meta": meta if isinstance(meta, dict) else {},
+            "created_at": timestamp(raw.get("created_at") if has_data else None, rules.now),
+            "updated_at": timestamp(raw.get("updated_at") if has_data else None, rules.now),
+            "annotations": [annotation(a, i, data, rules) for i, a in enumerate(annotations)],
+            "predictions": [prediction(p, i, data, rules) for i, p in enumerate(predictions)]}
+
+
+def timestamp(value: Any, fallback: dt.datetime) -> dt.datetime:
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+        except ValueError:
+            pass
+    return fallback
+
+
+def checked(result: Any, where: str, data: dict, rules: Rules) -> list:
+    errors, _warnings = rules.config.check_results(result, data)
+    if errors:
+        raise ItemError(f"{where}: {errors[0]}" + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""))
+    return result
+
+
+def author(value: Any, where: str, rules: Rules) -> int:
+    if isinstance(value, dict):  # older exports nest the user
+        value = value.get("id") if value.get("id") in rules.user_ids else value.get("email")
+    if isinstance(value, int) and not isinstance(value, bool) and value in rules.user_ids:
+        return value
+    if isinstance(value, str) and value.strip().lower() in rules.user_emails:
+        return rules.user_emails[value.strip().lower()]
+    if value is None or rules.attribute_unknown:
+        return rules.importer_id
+    raise ItemError(f"{where}: completed_by {value!r} is no user here (import with "
+                    "attribute_unknown_authors=true to credit such annotations to yourself)")
+
+
+def annotation(raw: Any, index: int, data: dict, rules: Rules) -> dict[str, Any]:
+    where = f"annotation {index}"
+    if not isinstance(raw, dict):
+        raise ItemError(f"{where} must be an object")
+    lead = raw.get("lead_time", 0) or 0
+    if isinstance(lead, bool) or not isinstance(lead, (int, float)):
+        raise ItemError(f"{where}: lead_time must be a number of seconds")
+    return {"result": checked(raw.get("result", []), where, data, rules),
+            "completed_by": author(raw.get("completed_by"), where, rules),
+            "was_cancelled": bool(raw.get("was_cancelled", False)),
+            "ground_truth": bool(raw.get("ground_truth", False)),
+            "lead_time": float(lead),
+            "unique_id": str(raw.get("unique_id") or ""),
+            "created_at": timestamp(raw.get("created_at"), rules.now),
+            "updated_at": timestamp(raw.get("updated_at"), rules.now)}
+
+
+def prediction(raw: Any, index: int, data: dict, rules: Rules) -> dict[str, Any]:
+    where = f"prediction {index}"
+    if not isinstance(raw, dict):
+        raise ItemError(f"{where} must be an object")
+    score = raw.get("score")
+    if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
+        raise ItemError(f"{where}: score must be a number")
+    result = expand(raw.get("result", []), rules.config, where)
+    version = raw.get("model_version")
+    return {"result": checked(result, where, data, rules), "score": score,
+            "model_version": "undefined" if version in (None, "") else str(version),
+            "created_at": timestamp(raw.get("created_at"), rules.now)}
+
+
+def expand(result: Any, config: LabelConfig, where: str) -> Any:
+    """Label Studio's prediction shorthands: a list is used as is; a dict is one value for the first
+    control that writes its key; a plain value goes to the first single-valued control."""
+    if isinstance(result, str) and result.strip().startswith(("[", "{")):
+        try:
+            result = json.loads(result)  # a CSV cell holding JSON
+        except ValueError:
+            pass
+    if isinstance(result, list):
+        return result
+    for control in config.controls:
+        if isinstance(result, dict):
+            if getattr(control, "value_key", None) in result:
+                return [shorthand(control, result)]
+        elif control.result_type in SINGLE_VALUED and result is not None:
+            try:
+                return [shorthand(control, SINGLE_VALUED[control.result_type](result))]
+            except (TypeError, ValueError):
+                break
+    raise ItemError(f"{where}: result {str(result)[:60]!r} fits no control of the config")
+
+
+def shorthand(control: Any, value: dict) -> dict[str, Any]:
+    from components.base import new_id
+
+    return {"id": new_id(), "from_name": control.name, "to_name": control.to_names[0],
+            "type": control.result_type, "value": value}

@@ -1,0 +1,61 @@
+"""Task and project counters, kept in step with annotations and predictions in the same transaction,
+so lists and dashboards read a column instead of counting rows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from app.tables import Annotation, Prediction, Project, Task
+
+TASK_COUNTERS = ("total_annotations", "cancelled_annotations", "total_predictions", "is_labeled")
+
+
+async def refresh(project_id: int, task_ids: list[int]) -> None:
+    """Recount the given tasks from their rows and move the project's counters by the difference.
+    Runs inside the caller's write transaction."""
+    if not task_ids:
+        return
+    before = {r["id"]: r for r in await Task.select(Task.id, Task.overlap, *[getattr(Task, c) for c in TASK_COUNTERS])
+              .where(Task.id.is_in(task_ids))}
+    done: dict[int, int] = defaultdict(int)
+    skipped: dict[int, int] = defaultdict(int)
+    for row in await Annotation.select(Annotation.task, Annotation.was_cancelled).where(Annotation.task.is_in(task_ids)):
+        (skipped if row["was_cancelled"] else done)[row["task"]] += 1
+    predicted: dict[int, int] = defaultdict(int)
+    for row in await Prediction.select(Prediction.task).where(Prediction.task.is_in(task_ids)):
+        predicted[row["task"]] += 1
+    delta: dict[str, int] = defaultdict(int)
+    for task_id, old in before.items():
+        new = {"total_annotations": done[task_id], "cancelled_annotations": skipped[task_id],
+               "total_predictions": predicted[task_id], "is_labeled": done[task_id] >= max(1, old["overlap"])}
+        if any(new[c] != old[c] for c in TASK_COUNTERS):
+            await Task.update({getattr(Task, c): v for c, v in new.items()}).where(Task.id == task_id)
+        delta["total_annotations_number"] += new["total_annotations"] - old["total_annotations"]
+        delta["skipped_annotations_number"] += new["cancelled_annotations"] - old["cancelled_annotations"]
+        delta["total_predictions_number"] += new["total_predictions"] - old["total_predictions"]
+        delta["finished_task_number"] += int(new["is_labeled"]) - int(bool(old["is_labeled"]))
+    await shift(project_id, **delta)
+
+
+async def shift(project_id: int, **delta: int) -> None:
+    """Add to the project's counters (negative to take away)."""
+    changes: dict[Any, Any] = {getattr(Project, k): getattr(Project, k) + v for k, v in delta.items() if v}
+    if changes:
+        await Project.update(changes).where(Project.id == project_id)
+
+
+async def recount_project(project_id: int) -> dict[str, int]:
+    """Recompute the project's counters from its task counters (repairs drift; runs in a write_tx)."""
+    tasks = Task.count().where(Task.project == project_id)
+    counts = {
+        "task_number": await tasks,
+        "finished_task_number": await Task.count().where(Task.project == project_id, Task.is_labeled.eq(True)),
+        "total_annotations_number": await Annotation.count().where(
+            Annotation.project == project_id, Annotation.was_cancelled.eq(False)),
+        "skipped_annotations_number": await Annotation.count().where(
+            Annotation.project == project_id, Annotation.was_cancelled.eq(True)),
+        "total_predictions_number": await Prediction.count().where(Prediction.project == project_id),
+    }
+    await Project.update({getattr(Project, k): v for k, v in counts.items()}).where(Project.id == project_id)
+    return counts

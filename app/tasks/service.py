@@ -1,0 +1,215 @@
+"""Tasks, annotations and predictions: reading with visibility rules, writing with counters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from app.db import write_tx
+from app.errors import InputError
+from app.projects import service as projects
+from app.tables import Annotation, Prediction, Project, Task, User
+from app.tasks import counters
+from components import parse_config
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+async def task_in_reach(user: User, task_id: int) -> tuple[Task, Project] | None:
+    """The task and its project, if the user may see that project."""
+    task = await Task.objects().where(Task.id == task_id).output(load_json=True).first()
+    if task is None:
+        return None
+    project = await projects.get_project(user, task.project)
+    return (task, project) if project is not None else None
+
+
+async def sees_all_annotations(user: User, project: Project) -> bool:
+    role = await projects.member_role(user, project.id)
+    return role in ("admin", "reviewer") or project.annotators_see_others
+
+
+async def annotations_of(user: User, project: Project, task_ids: list[int]) -> list[Annotation]:
+    query = Annotation.objects().where(Annotation.task.is_in(task_ids or [0])).order_by(Annotation.id)
+    if not await sees_all_annotations(user, project):
+        query = query.where(Annotation.completed_by == user.id)  # annotators work blind
+    return await query.output(load_json=True)
+
+
+async def predictions_of(task_ids: list[int]) -> list[Prediction]:
+    return await Prediction.objects().where(Prediction.task.is_in(task_ids or [0])).order_by(Prediction.id).output(load_json=True)
+
+
+async def list_tasks(project: Project, page: int, size: int, after: int | None = None) -> list[Task]:
+    """A page of tasks in inner-id order; `after` (an inner id) gives keyset paging for deep pages."""
+    query = Task.objects().where(Task.project == project.id).order_by(Task.inner_id).limit(size)
+    if after is not None:
+        query = query.where(Task.inner_id > after)
+    else:
+        query = query.offset((page - 1) * size)
+    return await query.output(load_json=True)
+
+
+def check_result(project: Project, task: Task, result: Any) -> list:
+    errors, _ = parse_config(project.label_config).check_results(result, task.data)
+    if errors:
+        raise InputError({"result": errors})
+    return result
+
+
+async def create_task(project: Project, data: Any, meta: Any) -> Task:
+    from app.data_import.normalize import ItemError, Rules, normalize
+
+    config = parse_config(project.label_config)
+    rules = Rules(config, config.required_keys(), set(), {}, 0)
+    try:
+        clean = normalize({"data": data, "meta": meta or {}}, rules)
+    except ItemError as exc:
+        raise InputError({"data": [str(exc)]}) from None
+    async with write_tx():
+        row = await Project.select(Project.next_inner_id).where(Project.id == project.id).first()
+        await Project.update({Project.next_inner_id: row["next_inner_id"] + 1}).where(Project.id == project.id)
+        task = Task(project=project.id, inner_id=row["next_inner_id"], data=clean["data"], meta=clean["meta"],
+                    overlap=project.maximum_annotations)
+        await task.save()
+        await counters.shift(project.id, task_number=1)
+    return await Task.objects().where(Task.id == task.id).output(load_json=True).first()
+
+
+async def update_task(task: Task, data: dict[str, Any]) -> Task:
+    changes = {}
+    for key in ("data", "meta"):
+        if key in data:
+            if not isinstance(data[key], dict):
+                raise InputError({key: ["Must be an object."]})
+            changes[getattr(Task, key)] = data[key]
+    if changes:
+        changes[Task.updated_at] = now()
+        async with write_tx():
+            await Task.update(changes).where(Task.id == task.id)
+    return await Task.objects().where(Task.id == task.id).output(load_json=True).first()
+
+
+async def delete_tasks(project_id: int, task_ids: list[int]) -> int:
+    async with write_tx():
+        found = await Task.select(Task.id, Task.is_labeled, Task.total_annotations, Task.cancelled_annotations,
+                                  Task.total_predictions).where(Task.project == project_id, Task.id.is_in(task_ids or [0]))
+        await Task.delete().where(Task.project == project_id, Task.id.is_in(task_ids or [0]))
+        await counters.shift(project_id, task_number=-len(found),
+                             finished_task_number=-sum(1 for t in found if t["is_labeled"]),
+                             total_annotations_number=-sum(t["total_annotations"] for t in found),
+                             skipped_annotations_number=-sum(t["cancelled_annotations"] for t in found),
+                             total_predictions_number=-sum(t["total_predictions"] for t in found))
+    return len(found)
+
+
+def annotation_fields(data: dict[str, Any], partial: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "result" in data or not partial:
+        if not isinstance(data.get("result", []), list):
+            raise InputError({"result": ["Must be a list of result items."]})
+        out["result"] = data.get("result", [])
+    for key in ("was_cancelled", "ground_truth"):
+        if key in data:
+            if not isinstance(data[key], bool):
+                raise InputError({key: ["Must be true or false."]})
+            out[key] = data[key]
+    if "lead_time" in data:
+        if isinstance(data["lead_time"], bool) or not isinstance(data["lead_time"], (int, float)) or data["lead_time"] < 0:
+            raise InputError({"lead_time": ["Must be a number of seconds."]})
+        out["lead_time"] = float(data["lead_time"])
+    return out
+
+
+async def create_annotation(user: User, task: Task, project: Project, data: dict[str, Any]) -> Annotation:
+    fields = annotation_fields(data, partial=False)
+    check_result(project, task, fields["result"])
+    if fields.get("ground_truth") and user.role == "annotator":
+        raise InputError({"ground_truth": ["Only reviewers and admins set ground truth."]})
+    annotation = Annotation(task=task.id, project=project.id, completed_by=user.id, **fields)
+    async with write_tx():
+        await annotation.save()
+        await counters.refresh(project.id, [task.id])
+    return await Annotation.objects().where(Annotation.id == annotation.id).output(load_json=True).first()
+
+
+async def update_annotation(annotation: Annotation, project: Project, task: Task, data: dict[str, Any]) -> Annotation:
+    fields = annotation_fields(data, partial=True)
+    if "result" in fields:
+        check_result(project, task, fields["result"])
+    fields["updated_at"] = now()
+    async with write_tx():
+        await Annotation.update({getattr(Annotation, k): v for k, v in fields.items()}).where(Annotation.id == annotation.id)
+        await counters.refresh(project.id, [task.id])
+    return await Annotation.objects().where(Annotation.id == annotation.id).output(load_json=True).first()
+
+
+async def delete_annotation(annotation: Annotation) -> None:
+    async with write_tx():
+        await Annotation.delete().where(Annotation.id == annotation.id)
+        await counters.refresh(annotation.project, [annotation.task])
+
+
+def clean_prediction(task: Task, config: Any, data: dict[str, Any], where: str = "prediction") -> dict[str, Any]:
+    from app.data_import.normalize import ItemError, Rules, prediction
+
+    try:
+        return prediction(data, 0, task.data, Rules(config, [], set(), {}, 0))
+    except ItemError as exc:
+        raise InputError({"result": [f"{where}: {exc}"]}) from None
+
+
+async def create_prediction(task: Task, project: Project, data: dict[str, Any]) -> Prediction:
+    clean = clean_prediction(task, parse_config(project.label_config), data)
+    row = Prediction(task=task.id, project=project.id, result=clean["result"], score=clean["score"],
+                     model_version=clean["model_version"])
+    async with write_tx():
+        await row.save()
+        await counters.refresh(project.id, [task.id])
+    return await Prediction.objects().where(Prediction.id == row.id).output(load_json=True).first()
+
+
+async def update_prediction(row: Prediction, task: Task, project: Project, data: dict[str, Any]) -> Prediction:
+    merged = {"result": row.result, "score": row.score, "model_version": row.model_version, **data}
+    clean = clean_prediction(task, parse_config(project.label_config), merged)
+    async with write_tx():
+        await Prediction.update({Prediction.result: clean["result"], Prediction.score: clean["score"],
+                                 Prediction.model_version: clean["model_version"], Prediction.updated_at: now()}
+                                ).where(Prediction.id == row.id)
+    return await Prediction.objects().where(Prediction.id == row.id).output(load_json=True).first()
+
+
+async def import_predictions(project: Project, items: list[Any]) -> int:
+    """Predictions for existing tasks of the project, checked first: all are stored or none."""
+    config = parse_config(project.label_config)
+    wanted = [i.get("task") for i in items if isinstance(i, dict)]
+    tasks = {t.id: t for t in await Task.objects().where(Task.project == project.id, Task.id.is_in(
+        [t for t in wanted if isinstance(t, int)] or [0])).output(load_json=True)}
+    rows, errors = [], []
+    for index, item in enumerate(items):
+        task = tasks.get(item.get("task")) if isinstance(item, dict) else None
+        if task is None:
+            errors.append(f"item {index}: task {item.get('task') if isinstance(item, dict) else item!r} is not in this project")
+            continue
+        try:
+            clean = clean_prediction(task, config, item, f"item {index}")
+        except InputError as exc:
+            errors.extend(exc.errors["result"])
+            continue
+        rows.append(Prediction(task=task.id, project=project.id, result=clean["result"], score=clean["score"],
+                               model_version=clean["model_version"]))
+    if errors:
+        raise InputError({"predictions": errors[:20]})
+    async with write_tx():
+        if rows:
+            await Prediction.insert(*rows)
+        await counters.refresh(project.id, sorted({r.task for r in rows}))
+    return len(rows)
+
+
+async def delete_prediction(row: Prediction) -> None:
+    async with write_tx():
+        await Prediction.delete().where(Prediction.id == row.id)
+        await counters.refresh(row.project, [row.task])

@@ -1,0 +1,112 @@
+"""Uploaded files: stored in the data folder under a safe name, served only to people (and
+tokens) allowed in their project, with the stored content type and no way out of the folder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from litestar import Request, get
+from litestar.exceptions import NotFoundException
+from litestar.response import File
+from PIL import Image, UnidentifiedImageError
+
+from app.auth import user_of
+from app.db import write_tx
+from app.errors import InputError
+from app.projects import service as projects
+from app.settings import settings
+from app.tables import FileUpload
+
+UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif", "BMP": "image/bmp"}
+TEXT_TYPES = {"json": "application/json", "jsonl": "application/x-ndjson", "csv": "text/csv",
+              "tsv": "text/tab-separated-values", "txt": "text/plain"}
+
+
+def safe_name(name: str) -> str:
+    """The base name, reduced to letters, digits, '.', '_' and '-', behind a random prefix (as Label Studio)."""
+    base = UNSAFE.sub("_", os.path.basename(name.replace("\\", "/"))).strip("._") or "file"
+    return f"{uuid.uuid4().hex[:8]}-{base[-120:]}"
+
+
+def megabytes(n: int) -> str:
+    return f"{n / 1024 / 1024:g} MB"
+
+
+async def save(project_id: int, user_id: int, name: str, chunks: AsyncIterator[bytes]) -> FileUpload:
+    """Write an upload to the project's folder, hashing as it goes; images are opened once to check
+    them and keep their size (exports need it)."""
+    folder = settings.upload_dir / str(project_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = safe_name(name)
+    path, digest, size = folder / stored, hashlib.sha256(), 0
+    try:
+        with open(path, "wb") as fh:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > settings.upload_max_bytes:
+                    raise InputError({"file": [f"{name} is larger than the upload limit of "
+                                               f"{megabytes(settings.upload_max_bytes)} (LABELWELL_UPLOAD_MAX_MB)."]})
+                digest.update(chunk)
+                fh.write(chunk)
+        content_type, width, height = describe(path, name)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    upload = FileUpload(project=project_id, user=user_id, file=f"{project_id}/{stored}", original_name=name[:255],
+                        content_type=content_type, size=size, sha256=digest.hexdigest(), width=width, height=height)
+    async with write_tx():
+        await upload.save()
+    return upload
+
+
+def describe(path: Path, name: str) -> tuple[str, int | None, int | None]:
+    from app.data_import.readers import format_of
+
+    fmt = format_of(name)
+    if fmt is None:
+        raise InputError({"file": [f"{name}: this kind of file cannot be imported; use JSON, JSONL, CSV, TSV, TXT "
+                                   "or an image (PNG, JPEG, WebP, GIF, BMP)."]})
+    if fmt != "image":
+        return TEXT_TYPES[fmt], None, None
+    try:
+        with Image.open(path) as image:
+            kind, (width, height) = image.format, image.size
+    except (UnidentifiedImageError, OSError):
+        raise InputError({"file": [f"{name} is not a readable image."]}) from None
+    if kind not in IMAGE_FORMATS:
+        raise InputError({"file": [f"{name} is a {kind} image; use PNG, JPEG, WebP, GIF or BMP."]})
+    return IMAGE_FORMATS[kind], width, height
+
+
+def url_of(upload: FileUpload) -> str:
+    return f"/data/upload/{upload.file}"
+
+
+async def chunks_of(fileobj, size: int = 1 << 20) -> AsyncIterator[bytes]:
+    while chunk := fileobj.read(size):
+        yield chunk
+
+
+@get("/data/upload/{project_id:int}/{name:str}")
+async def upload_serve(request: Request, project_id: int, name: str) -> File:
+    if await projects.get_project(user_of(request), project_id) is None:
+        raise NotFoundException("No such file")
+    upload = await FileUpload.objects().where(FileUpload.file == f"{project_id}/{name}").first()
+    folder = (settings.upload_dir / str(project_id)).resolve()
+    path = (folder / name).resolve()
+    if upload is None or path.parent != folder or not path.is_file():
+        raise NotFoundException("No such file")
+    image = upload.content_type.startswith("image/")
+    return File(path=path, media_type=upload.content_type, filename=upload.original_name,
+                content_disposition_type="inline" if image else "attachment",
+                headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox",
+                         "Cache-Control": "private, max-age=3600"})
+
+
+ROUTES = [upload_serve]
