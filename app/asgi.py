@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
+from litestar import Litestar, Request
+from litestar.exceptions import NotFoundException
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
@@ -34,6 +35,16 @@ ROUTES = [*SYSTEM_ROUTES, *accounts_api.ROUTES, *accounts_pages.ROUTES, *project
 SESSION_MAX_AGE = 14 * 24 * 3600
 
 
+MAX_ID = 2**31 - 1  # PostgreSQL's integer; SQLite overflows at 2**63
+
+
+async def reject_impossible_ids(request: Request) -> None:
+    """An id no row can have is simply not found (instead of an overflow in the database driver)."""
+    for value in request.path_params.values():
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
+            raise NotFoundException("Not found")
+
+
 def create_app() -> Litestar:
     secret = settings.secret_key()
     session = CookieBackendConfig(
@@ -53,6 +64,7 @@ def create_app() -> Litestar:
         template_config=templates,
         plugins=[HTMXPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=reject_impossible_ids,
         on_startup=[bootstrap.on_startup],
         on_shutdown=[db.close_pool],
         openapi_config=OpenAPIConfig(title="Labelwell API", version=templating.version("labelwell"), path="/schema"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from app.tables import User
 
 SESSION_COOKIE = "lw_session"
+SESSION_COOKIE_RE = re.compile(rf"(^|;\s*){SESSION_COOKIE}(-\d+)?=")
 PUBLIC = {"exclude_from_auth": True}  # handler opt for routes anyone may open
 
 
@@ -66,7 +68,8 @@ class CSRFUnlessToken:
         if b"authorization" in headers:
             return True
         cookies = headers.get(b"cookie", b"").decode("latin-1")
-        return scope["path"].startswith("/api/") and f"{SESSION_COOKIE}=" not in cookies
+        # Litestar splits a big session into lw_session-0, lw_session-1, …
+        return scope["path"].startswith("/api/") and not SESSION_COOKIE_RE.search(cookies)
 
 
 def user_of(connection: ASGIConnection) -> User:

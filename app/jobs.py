@@ -49,7 +49,7 @@ async def enqueue(kind: str, *, project_id: int | None, user_id: int | None, par
         await job.save()
     # sending is blocking I/O (a file or a socket): keep it off the event loop
     await anyio.to_thread.run_sync(run_job.delay, job.id)
-    return job
+    return await Job.objects().where(Job.id == job.id).output(load_json=True).first()
 
 
 async def set_progress(job_id: int, done: int, total: int) -> None:

@@ -21,6 +21,8 @@ def page_params(request: Request, default_size: int = 30) -> tuple[int, int]:
         raise InputError({"page": ["page and page_size must be whole numbers."]}) from None
     if page < 1 or size < 1:
         raise InputError({"page": ["page and page_size start at 1."]})
+    if (page - 1) * min(size, MAX_PAGE_SIZE) > 2**31:
+        raise InputError({"page": ["There is no page that far."]})
     return page, min(size, MAX_PAGE_SIZE)
 
 

@@ -20,6 +20,7 @@ from components.xml import parse_xml
 
 HOTKEY_TAGS = ("Label", "Choice")
 AUTO_HOTKEYS = "1234567890"
+MAX_DEPTH = 64  # rendering recurses once per level
 
 
 class LabelConfig:
@@ -41,9 +42,13 @@ class LabelConfig:
 
     # -- building ------------------------------------------------------------------------------
 
-    def _build(self, element: etree._Element, parent: Component | None) -> Component | None:
+    def _build(self, element: etree._Element, parent: Component | None, depth: int = 0) -> Component | None:
         if not isinstance(element.tag, str):  # a comment or processing instruction
             self._read_comment(element)
+            return None
+        if depth > MAX_DEPTH:
+            self.errors.append(ConfigError(f"Tags are nested more than {MAX_DEPTH} deep.", line=element.sourceline,
+                                           tag=str(element.tag)))
             return None
         cls = REGISTRY.get(element.tag)
         if cls is None:
@@ -52,7 +57,7 @@ class LabelConfig:
         node = cls(element, parent, uid=f"lw{len(self.nodes)}")
         self.nodes.append(node)
         for child in element:
-            built = self._build(child, node)
+            built = self._build(child, node, depth + 1)
             if built is not None:
                 node.children.append(built)
         return node
@@ -185,7 +190,8 @@ class LabelConfig:
             item = json.loads(raw)
         except ValueError:
             raise Problem(f"a region is not valid JSON: {raw[:80]!r}") from None
-        control = self.by_name.get(item.get("from_name")) if isinstance(item, dict) else None
+        name = item.get("from_name") if isinstance(item, dict) else None
+        control = self.by_name.get(name) if isinstance(name, str) else None
         if not isinstance(control, Control) or not hasattr(control, "region_from_form"):
             raise Problem(f"a region names no region control: {raw[:80]!r}")
         return control.region_from_form(item, ctx)
@@ -214,12 +220,17 @@ class LabelConfig:
         return errors, warnings
 
     def _check_item(self, item: dict[str, Any], ctx: RenderContext) -> list[str]:
-        control = self.by_name.get(item.get("from_name"))
+        for key in ("from_name", "to_name", "type"):
+            if not isinstance(item.get(key), str):
+                raise Problem(f"{key} must be a string")
+        if "id" in item and not isinstance(item["id"], (str, int)):
+            raise Problem("id must be a string")
+        control = self.by_name.get(item["from_name"])
         if not isinstance(control, Control):
             names = ", ".join(c.name for c in self.controls)
             raise Problem(f"from_name '{item.get('from_name')}' is not a control in the config (controls: {names})")
-        to_name = str(item.get("to_name", ""))
-        if to_name not in control.to_names and to_name != control.to_name:
+        to_name = item["to_name"]
+        if to_name not in control.to_names and not (control.tag == "Pairwise" and to_name == control.to_name):
             raise Problem(f"to_name '{to_name}' is not what <{control.tag} name=\"{control.name}\"> labels "
                           f"({control.to_name})")
         if item.get("type") not in control.accepted_types():

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from components.base import REGION_ID, Component, Control, Problem
+from components.base import REGION_ID, Component, Control, Problem, _fits
 from components.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -86,7 +86,9 @@ class LabelSet(Control):
                 out.append({"value": str(entry.get("value", "")), "alias": entry.get("alias"),
                             "background": entry.get("background"), "hotkey": None, "max": None})
         for index, label in enumerate(out):
-            label["background"] = label["background"] or PALETTE[index % len(PALETTE)]
+            # a colour from task data ends up in a style attribute: only a real colour gets there
+            if not (isinstance(label["background"], str) and _fits(label["background"], "color")):
+                label["background"] = PALETTE[index % len(PALETTE)]
         return out
 
     # -- regions -------------------------------------------------------------------------------
@@ -143,8 +145,11 @@ class LabelSet(Control):
         self.geometry(value, ctx, to_name)
         warnings = self.warnings(value, ctx, to_name)
         chosen = value.get(self.value_key, [])
-        if not isinstance(chosen, list):
-            raise Problem(f"value.{self.value_key} must be a list")
+        if not isinstance(chosen, list) or not all(isinstance(x, str) for x in chosen):
+            raise Problem(f"value.{self.value_key} must be a list of label names")
+        for key in ("original_width", "original_height"):
+            if key in item and (isinstance(item[key], bool) or not isinstance(item[key], int) or item[key] <= 0):
+                raise Problem(f"{key} must be a positive whole number of pixels")
         known = {label["value"] for label in ctx.labels(self)}
         unknown = [str(x) for x in chosen if x not in known]
         if unknown:
@@ -168,7 +173,7 @@ class Labels(LabelSet):
 
     def region_from_form(self, item: dict[str, Any], ctx: RenderContext) -> dict[str, Any]:
         to_name = str(item.get("to_name") or self.to_names[0])
-        obj = ctx.config.by_name.get(to_name)
+        obj = ctx.config.by_name.get(to_name) if to_name in self.to_names else None
         value = item.get("value")
         if obj is not None and obj.get("granularity") == "word" and isinstance(value, dict):
             item = {**item, "value": {**value, **snap_to_words(obj.text(ctx.data), value.get("start"), value.get("end"))}}

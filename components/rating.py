@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from components.base import Problem
@@ -10,6 +11,7 @@ from components.classification import Classification
 if TYPE_CHECKING:
     from components.render import RenderContext
 
+MAX_RATING = 100
 ICONS = {"star": "★", "heart": "♥", "fire": "🔥", "smile": "☺"}
 
 
@@ -20,9 +22,14 @@ class Rating(Classification):
     checks = {**Classification.common_checks, "maxRating": "int", "defaultValue": "int",
               "icon": tuple(ICONS), "size": ("small", "medium", "large")}
 
+    def validate(self, config: Any) -> Any:
+        yield from super().validate(config)
+        if self.get("maxRating") and not 1 <= self.number("maxRating", 5) <= MAX_RATING:
+            yield self.error(f"maxRating goes from 1 to {MAX_RATING}.", "maxRating")
+
     @property
     def max_rating(self) -> int:
-        return max(1, int(self.number("maxRating", 5)))
+        return min(MAX_RATING, max(1, int(self.number("maxRating", 5))))
 
     @property
     def icon(self) -> str:
@@ -32,7 +39,7 @@ class Rating(Classification):
         picked = [r for r in raw if r]
         if not picked:
             return None
-        if not picked[0].isdigit() or not 1 <= int(picked[0]) <= self.max_rating:
+        if not re.fullmatch(r"[0-9]{1,4}", picked[0]) or not 1 <= int(picked[0]) <= self.max_rating:
             raise Problem(f"{self.name} takes a rating from 1 to {self.max_rating}, not {picked[0]!r}")
         return int(picked[0])
 

@@ -62,7 +62,8 @@ def collect_relations(raw: list[str], regions: dict[str, dict], config: LabelCon
         check_relation(relation, set(regions))
         labels = item.get("labels") or []
         allowed = relation_labels(config)
-        if not isinstance(labels, list) or (allowed is not None and any(label not in allowed for label in labels)):
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels) or (
+                allowed is not None and any(label not in allowed for label in labels)):
             raise Problem(f"relation labels {labels!r} are not in the config")
         if labels:
             relation["labels"] = labels
@@ -76,5 +77,5 @@ def check_relation(item: dict[str, Any], region_ids: set[str]) -> None:
             raise Problem(f"relation {end} {item.get(end)!r} is not a region of this result")
     if item.get("direction", "right") not in DIRECTIONS:
         raise Problem(f"relation direction must be right, left or bi, not {item.get('direction')!r}")
-    if "labels" in item and not isinstance(item["labels"], list):
-        raise Problem("relation labels must be a list")
+    if "labels" in item and (not isinstance(item["labels"], list) or not all(isinstance(x, str) for x in item["labels"])):
+        raise Problem("relation labels must be a list of names")

@@ -12,6 +12,8 @@ import nh3
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from components.base import new_id
+
 if TYPE_CHECKING:
     from components.config import LabelConfig
 
@@ -27,6 +29,15 @@ def cr_safe(text: str) -> Markup:
     """Escape text, keeping carriage returns: HTML parsing turns a raw CR LF into LF, a character
     reference survives, so the page's text has the same code points as the task's."""
     return Markup(str(Markup.escape(text)).replace("\r", "&#13;"))
+
+
+def _showable(item: Any) -> bool:
+    if not isinstance(item, dict):
+        return False
+    if item.get("type") == "relation":
+        return item.get("direction", "right") in ("right", "left", "bi")
+    return isinstance(item.get("value"), dict) and isinstance(item.get("from_name"), str) and isinstance(
+        item.get("to_name"), str)
 
 
 @cache
@@ -54,6 +65,9 @@ class RenderContext:
 
     def __post_init__(self) -> None:
         self.by_from, self.by_to, self.regions = {}, {}, {}
+        # only well-formed items are shown; one without an id (a model's) gets one, on a copy
+        self.results = [item if isinstance(item.get("id"), str) and item.get("id") else {**item, "id": str(item.get("id") or new_id())}
+                        for item in self.results if _showable(item)]
         for item in self.results:
             if item.get("type") == "relation":
                 continue

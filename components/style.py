@@ -9,7 +9,8 @@ from components.base import Component
 
 SCOPE = ".lw-form"
 _RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
-_UNSAFE = re.compile(r"url\s*\(|expression\s*\(|@import|javascript:|behavior\s*:|-moz-binding|[<\\]", re.I)
+_UNSAFE = re.compile(r"url\s*\(|image-set\s*\(|src\s*\(|expression\s*\(|@import|javascript:|behavior\s*:|"
+                     r"-moz-binding|[<\\'\"]", re.I)
 
 
 def clean_declarations(css: str) -> str:
@@ -29,7 +30,9 @@ def scope_css(css: str) -> str:
     for selectors, body in _RULE.findall(css):
         if selectors.strip().startswith("@"):
             continue  # no at-rules: @import, @font-face and friends fetch things
-        scoped = ", ".join(f"{SCOPE} {s.strip()}" for s in selectors.split(",") if s.strip() and not _UNSAFE.search(s))
+        # a selector may not start with a combinator: ".lw-form ~ *" would style the page around the form
+        scoped = ", ".join(f"{SCOPE} {s.strip()}" for s in selectors.split(",")
+                           if s.strip() and not _UNSAFE.search(s) and s.strip()[0] not in "~+>")
         declarations = clean_declarations(body)
         if scoped and declarations:
             rules.append(f"{scoped} {{ {declarations} }}")

@@ -63,7 +63,9 @@ class Taxonomy(Classification):
             try:
                 path = json.loads(entry)
             except ValueError:
-                raise Problem(f"{self.name}: {entry[:60]!r} is not a path") from None
+                path = None
+            if not isinstance(path, list) or not all(isinstance(x, str) for x in path):
+                raise Problem(f"{self.name}: {entry[:60]!r} is not a path (a list of names)")
             if tuple(path) not in known:
                 raise Problem(f"{self.name} has no item {' / '.join(map(str, path))}")
             if self.flag("leafsOnly") and not known[tuple(path)]:

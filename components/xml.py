@@ -27,7 +27,8 @@ def parse_xml(text: str) -> etree._Element:
         raise ConfigError(f"The labelling config is {len(data)} bytes; the limit is {MAX_CONFIG_BYTES}.")
     if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
         raise ConfigError("DOCTYPE and ENTITY declarations are not allowed in a labelling config.")
-    parser = etree.XMLParser(**_PARSER_OPTIONS)
+    # the text is ours, already decoded: an encoding declaration inside must not re-decode it
+    parser = etree.XMLParser(encoding="utf-8", **_PARSER_OPTIONS)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:

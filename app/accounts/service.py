@@ -13,6 +13,7 @@ from app.tables import ROLES, Annotation, ApiToken, Project, Review, User
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 EDITABLE = ("email", "first_name", "last_name", "role", "is_active", "password")
+LENGTHS = {"email": 254, "first_name": 150, "last_name": 150, "password": 1024}
 
 
 def now() -> dt.datetime:
@@ -29,6 +30,9 @@ def clean_user_fields(data: dict[str, Any], *, creating: bool) -> dict[str, Any]
         value = data[key]
         if key in ("email", "first_name", "last_name", "role", "password"):
             value = "" if value is None else str(value).strip() if key != "password" else str(value)
+        if isinstance(value, str) and ("\x00" in value or len(value) > LENGTHS.get(key, 64)):
+            errors[key] = [f"At most {LENGTHS.get(key, 64)} characters, and no NUL characters."]
+            continue
         if key == "email":
             value = value.lower()
             if not EMAIL_RE.match(value):
@@ -158,6 +162,7 @@ async def reset_token(user: User, key: str | None = None) -> str:
 
 async def list_users(search: str = "") -> list[User]:
     query = User.objects().order_by(User.id)
+    search = search.replace("\x00", "")
     if search:
         query = query.where(User.email.ilike(f"%{search}%"))
     return await query

@@ -37,6 +37,8 @@ def normalize(raw: Any, rules: Rules) -> dict[str, Any]:
     data = raw["data"] if has_data else dict(raw)
     if not isinstance(data, dict):
         raise ItemError("'data' must be an object")
+    if has_nul(raw):
+        raise ItemError("contains a NUL character (\\u0000), which databases cannot store in text")
     missing = [k for k in rules.required_keys if k not in data]
     if missing:
         raise ItemError(f"no data key {', '.join(map(repr, missing))}, which the config needs "
@@ -55,6 +57,16 @@ def normalize(raw: Any, rules: Rules) -> dict[str, Any]:
             "predictions": [prediction(p, i, data, rules) for i, p in enumerate(predictions)]}
 
 
+def has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
 def timestamp(value: Any, fallback: dt.datetime) -> dt.datetime:
     if isinstance(value, str):
         try:
@@ -66,10 +78,13 @@ def timestamp(value: Any, fallback: dt.datetime) -> dt.datetime:
 
 
 def checked(result: Any, where: str, data: dict, rules: Rules) -> list:
+    from components.base import new_id
+
     errors, _warnings = rules.config.check_results(result, data)
     if errors:
         raise ItemError(f"{where}: {errors[0]}" + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""))
-    return result
+    # a model's results often come without ids; regions need one (relations and reviews point at it)
+    return [item if item.get("type") == "relation" or item.get("id") else {**item, "id": new_id()} for item in result]
 
 
 def author(value: Any, where: str, rules: Rules) -> int:

@@ -16,6 +16,7 @@ import anyio
 from app.data_import import readers
 from app.data_import.normalize import ItemError, Rules, normalize
 from app.db import insert_rows, write_tx
+from app.settings import settings
 from app.tables import FileUpload, Project, Task, User
 from app.tasks import counters
 from components import parse_config
@@ -108,6 +109,10 @@ def check_all(sources: list[Source], rules: Rules) -> Report:
         report.prediction_count += len(task["predictions"])
     if not report.task_count and not report.error_count:
         report.error_count, report.errors = 1, ["No tasks found: the files are empty."]
+    if report.task_count > settings.import_max_tasks:
+        report.error_count += 1
+        report.errors.insert(0, f"The import has {report.task_count:,} tasks; one import may add at most "
+                                f"{settings.import_max_tasks:,} (LABELWELL_IMPORT_MAX_TASKS).")
     return report
 
 

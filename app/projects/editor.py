@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request, Response, post
@@ -33,7 +34,7 @@ async def config_preview(request: Request) -> Template:
     """The editor posts the config as it is typed (debounced); the answer is the errors or a preview."""
     form = await request.form()
     project_id = form.get("project_id", "")
-    project = await project_or_404(user_of(request), int(project_id)) if project_id.isdigit() else None
+    project = await project_or_404(user_of(request), int(project_id)) if re.fullmatch(r"[0-9]{1,9}", project_id) else None
     config, errors, orphans = await check(form.get("label_config", ""), project)
     context: dict[str, Any] = {"errors": errors, "orphans": orphans, "config": config, "preview": None}
     if config is not None:

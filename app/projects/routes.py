@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request, get, post
@@ -32,7 +33,7 @@ def form_data(form: FormMultiDict) -> dict[str, Any]:
         if key in FORM_FIELDS:
             data[key] = key in form
     value = str(data["maximum_annotations"]).strip()
-    data["maximum_annotations"] = int(value) if value.isdigit() else value
+    data["maximum_annotations"] = int(value) if re.fullmatch(r"[0-9]{1,6}", value) else value
     return data
 
 
@@ -132,7 +133,8 @@ async def member_set(request: Request, project_id: int) -> Redirect:
     form = await request.form()
     user_id = form.get("user", "")
     try:
-        await service.set_member(project_id, int(user_id) if user_id.isdigit() else user_id, form.get("role"))
+        await service.set_member(project_id, int(user_id) if re.fullmatch(r"[0-9]{1,9}", user_id) else user_id,
+                                 form.get("role"))
     except InputError as exc:
         flash(request, str(exc), category="error")
     return Redirect(f"/projects/{project_id}#members")

@@ -19,8 +19,13 @@ CHOICE_FIELDS = {"sampling": SAMPLING, "skip_queue": SKIP_QUEUE}
 INT_FIELDS = {"maximum_annotations": (1, 1000), "overlap_cohort_percentage": (1, 100)}
 
 
+LENGTHS = {"model_version": 255, "color": 16}
+
+
 def _clean_one(key: str, value: Any) -> Any:
     """The cleaned value, or raise ValueError with a message for the user."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("Contains a NUL character.")
     if key == "title":
         value = str(value or "").strip()
         if not 3 <= len(value) <= 50:
@@ -30,6 +35,8 @@ def _clean_one(key: str, value: Any) -> Any:
         check_config(value)
     elif key in TEXT_FIELDS:
         value = "" if value is None else str(value)
+        if key in LENGTHS and len(value) > LENGTHS[key]:
+            raise ValueError(f"At most {LENGTHS[key]} characters.")
     elif key in BOOL_FIELDS:
         if not isinstance(value, bool):
             raise ValueError("Must be true or false.")
@@ -168,7 +175,8 @@ async def list_members(project_id: int) -> list[dict[str, Any]]:
 async def set_member(project_id: int, user_id: Any, role: Any) -> None:
     if role not in PROJECT_ROLES:
         raise InputError({"role": [f"Must be one of: {', '.join(PROJECT_ROLES)}."]})
-    if not isinstance(user_id, int) or not await User.exists().where(User.id == user_id):
+    if isinstance(user_id, bool) or not isinstance(user_id, int) or not 0 < user_id < 2**31 or not await User.exists().where(
+            User.id == user_id):
         raise InputError({"user": [f"No user with id {user_id}."]})
     async with write_tx():
         await ProjectMember.delete().where(ProjectMember.project == project_id, ProjectMember.user == user_id)

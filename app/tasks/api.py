@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request, Response, delete, get, patch, post
@@ -55,8 +56,8 @@ def int_param(request: Request, name: str) -> int | None:
     value = request.query_params.get(name)
     if value is None or value == "":
         return None
-    if not value.lstrip("-").isdigit():
-        raise InputError({name: ["Must be a whole number."]})
+    if not re.fullmatch(r"[0-9]{1,10}", value) or int(value) > 2**31 - 1:
+        raise InputError({name: ["Must be a whole number (an id)."]})
     return int(value)
 
 
