@@ -74,7 +74,7 @@ async def execute(job_id: int) -> None:
         log.exception("job %s (%s) failed", job_id, job.kind)
         await _set(job_id, state="failed", error=f"{type(exc).__name__}: {exc}", finished_at=now())
     else:
-        await _set(job_id, state="done", result=result, progress=job.total, finished_at=now())
+        await _set(job_id, state="done", result=result, progress=Job.total, finished_at=now())
 
 
 @celery_app.task(name="labelwell.run_job")

@@ -35,7 +35,7 @@ def safe_name(name: str) -> str:
 
 
 def megabytes(n: int) -> str:
-    return f"{n / 1024 / 1024:g} MB"
+    return f"{round(n / 1024 / 1024, 2):g} MB"
 
 
 async def save(project_id: int, user_id: int, name: str, chunks: AsyncIterator[bytes]) -> FileUpload:

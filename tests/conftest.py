@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -131,3 +132,16 @@ def page(chromium, server):
     tab.set_default_timeout(15000)
     yield tab
     context.close()
+
+
+SAMPLES = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def sample_config():
+    return lambda name: (SAMPLES / "configs" / name).read_text()
+
+
+@pytest.fixture
+def ner_project(make_project, sample_config):
+    return make_project(label_config=sample_config("ner.xml"))
