@@ -47,7 +47,7 @@ class Server:
 
     def client(self, token: str | None = None, **kwargs) -> httpx.Client:
         headers = {"Authorization": f"Token {token}"} if token else {}
-        return httpx.Client(base_url=self.base_url, headers=headers, timeout=30, **kwargs)
+        return httpx.Client(base_url=self.base_url, headers=headers, **{"timeout": 30, **kwargs})
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""

@@ -31,6 +31,14 @@ def test_render_benchmark_smoke_run():
     assert "render 100 KB text, 50 spans" in out.stdout
 
 
+def test_data_benchmark_smoke_run(postgres_admin_url):
+    out = subprocess.run([sys.executable, "bench/data.py", "--tasks", "300", "--engine", "both", "--requests", "2"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    for engine in ("sqlite", "postgres"):
+        assert f"[{engine}] import 300 tasks" in out.stdout and f"[{engine}] export CONLL2003" in out.stdout
+
+
 def test_benchmark_smoke_run():
     out = subprocess.run([sys.executable, "bench/http_roundtrip.py", "--requests", "5"], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+import orjson
 import re
 import tempfile
 import zipfile
@@ -24,7 +24,7 @@ IMAGE_TYPES = ("rectanglelabels", "polygonlabels", "keypointlabels")
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return orjson.dumps(value).decode()
 
 
 def clean(record: dict) -> dict:

@@ -12,6 +12,8 @@ from app.accounts.api import iso
 from app.tables import Annotation, FileUpload, Prediction, Review, Task
 
 BATCH = 1000
+TASK_COLUMNS = [Task.id, Task.data, Task.meta, Task.created_at, Task.updated_at, Task.inner_id, Task.total_annotations,
+                Task.cancelled_annotations, Task.total_predictions, Task.file_upload]
 
 
 @dataclass
@@ -77,11 +79,12 @@ async def tasks(project_id: int, filters: Filters) -> AsyncIterator[dict[str, An
     """Label Studio's JSON task records, in id order."""
     last = 0
     while True:
-        batch = await task_query(project_id, filters).where(Task.id > last).order_by(Task.id).limit(BATCH).output(load_json=True)
+        batch = await task_query(project_id, filters, TASK_COLUMNS).where(Task.id > last).order_by(Task.id).limit(
+            BATCH).output(load_json=True)
         if not batch:
             return
-        last = batch[-1].id
-        ids = [t.id for t in batch]
+        last = batch[-1]["id"]
+        ids = [t["id"] for t in batch]
         annotations = matching_annotations(project_id, filters).where(Annotation.task.is_in(ids)).order_by(Annotation.id)
         by_task: dict[int, list] = {}
         for a in await annotations.output(load_json=True):
@@ -90,12 +93,13 @@ async def tasks(project_id: int, filters: Filters) -> AsyncIterator[dict[str, An
         for p in await Prediction.select().where(Prediction.task.is_in(ids)).order_by(Prediction.id).output(load_json=True):
             predicted.setdefault(p["task"], []).append(prediction_json(p))
         uploads = {u["id"]: u for u in await FileUpload.select(FileUpload.id, FileUpload.original_name, FileUpload.width,
-                   FileUpload.height).where(FileUpload.id.is_in([t.file_upload for t in batch if t.file_upload] or [0]))}
+                   FileUpload.height).where(FileUpload.id.is_in({t["file_upload"] for t in batch if t["file_upload"]} or {0}))}
         for t in batch:
-            upload = uploads.get(t.file_upload)
-            yield {"id": t.id, "data": t.data, "annotations": by_task.get(t.id, []), "predictions": predicted.get(t.id, []),
-                   "meta": t.meta, "created_at": iso(t.created_at), "updated_at": iso(t.updated_at),
-                   "inner_id": t.inner_id, "total_annotations": t.total_annotations,
-                   "cancelled_annotations": t.cancelled_annotations, "total_predictions": t.total_predictions,
-                   "project": project_id, "file_upload": upload["original_name"] if upload else None,
+            upload = uploads.get(t["file_upload"])
+            yield {"id": t["id"], "data": t["data"], "annotations": by_task.get(t["id"], []),
+                   "predictions": predicted.get(t["id"], []), "meta": t["meta"], "created_at": iso(t["created_at"]),
+                   "updated_at": iso(t["updated_at"]), "inner_id": t["inner_id"],
+                   "total_annotations": t["total_annotations"], "cancelled_annotations": t["cancelled_annotations"],
+                   "total_predictions": t["total_predictions"], "project": project_id,
+                   "file_upload": upload["original_name"] if upload else None,
                    "_size": (upload["width"], upload["height"]) if upload and upload["width"] else None}

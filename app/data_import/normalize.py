@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+
+import orjson
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +39,7 @@ def normalize(raw: Any, rules: Rules) -> dict[str, Any]:
     data = raw["data"] if has_data else dict(raw)
     if not isinstance(data, dict):
         raise ItemError("'data' must be an object")
-    if has_nul(raw):
+    if b"\\u0000" in orjson.dumps(raw) and has_nul(raw):  # the cheap look first, the exact one if it hits
         raise ItemError("contains a NUL character (\\u0000), which databases cannot store in text")
     missing = [k for k in rules.required_keys if k not in data]
     if missing:

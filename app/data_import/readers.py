@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 TABLE_FORMATS = {"csv": None, "tsv": "\t"}
 TEXT_FORMATS = ("json", "jsonl", "csv", "tsv", "txt")
 IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp",
@@ -69,9 +71,14 @@ def _jsonl(path: Path) -> Iterator[tuple[str, Any]]:
             if not raw.strip():
                 continue
             try:
-                yield f"line {number}", json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                yield f"line {number}", Bad(f"not valid JSON: {getattr(exc, 'msg', exc)}")
+                yield f"line {number}", orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                try:  # the standard parser says what is wrong in words a person can use
+                    json.loads(raw)
+                    message = "not valid JSON"
+                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    message = f"not valid JSON: {getattr(exc, 'msg', exc)}"
+                yield f"line {number}", Bad(message)
 
 
 def _table(path: Path, delimiter: str | None) -> Iterator[tuple[str, Any]]:

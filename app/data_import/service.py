@@ -3,7 +3,7 @@ batches with the counters, so a million tasks go in with bounded memory."""
 
 from __future__ import annotations
 
-import json
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import orjson
 
 from app.data_import import readers
 from app.data_import.normalize import ItemError, Rules, normalize
@@ -127,12 +128,21 @@ async def run_import(project: Project, user_id: int, sources: list[Source], opti
         raise ImportFailed(report)
     stored = Report()
     stream = prepared(sources, rules)
+
+    def take() -> list:
+        return list(islice(stream, BATCH))
+
     try:
-        while batch := await anyio.to_thread.run_sync(lambda: list(islice(stream, BATCH))):
-            await store(project.id, [(s, t) for s, _, t in batch if isinstance(t, dict)], stored, bool(options.get("return_task_ids")))
+        # the next batch is parsed (a thread) while this one is written (the database's thread)
+        upcoming = asyncio.ensure_future(anyio.to_thread.run_sync(take))
+        while batch := await upcoming:
+            upcoming = asyncio.ensure_future(anyio.to_thread.run_sync(take))
+            await store(project.id, [(s, t) for s, _, t in batch if isinstance(t, dict)], stored,
+                        bool(options.get("return_task_ids")))
             if progress:
                 await progress(stored.task_count, report.task_count)
     except BaseException:
+        upcoming.cancel()
         await undo(project.id, sources, stored)
         raise
     stored.warnings = report.warnings
@@ -141,7 +151,7 @@ async def run_import(project: Project, user_id: int, sources: list[Source], opti
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return orjson.dumps(value).decode()
 
 
 def overlap_of(inner_id: int, maximum: int, cohort: int) -> int:
@@ -165,10 +175,14 @@ async def store(project_id: int, batch: list[tuple[Source, dict]], report: Repor
                           done >= overlap, overlap, done, len(task["annotations"]) - done, len(task["predictions"]),
                           task["created_at"], task["updated_at"]))
         await insert_rows("lw_task", TASK_COLUMNS, tasks)
+        # the new rows' ids are needed only to attach annotations and predictions, or when asked for
+        needs_ids = want_ids or any(task["annotations"] or task["predictions"] for _, task in batch)
         ids = {r["inner_id"]: r["id"] for r in await Task.select(Task.id, Task.inner_id).where(
-            Task.project == project_id, Task.inner_id >= first, Task.inner_id < first + len(batch))}
+            Task.project == project_id, Task.inner_id >= first, Task.inner_id < first + len(batch))} if needs_ids else {}
         annotations, predictions = [], []
         for offset, (_, task) in enumerate(batch):
+            if not (task["annotations"] or task["predictions"]):
+                continue
             task_id = ids[first + offset]
             annotations += [(task_id, project_id, a["completed_by"], dumps(a["result"]), a["was_cancelled"],
                              a["ground_truth"], a["lead_time"], a["unique_id"], a["created_at"], a["updated_at"])

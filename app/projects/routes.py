@@ -16,6 +16,8 @@ from app.errors import InputError
 from app.pagination import page_params
 from app.projects import service
 from app.projects.api import project_or_404
+from app.data_export.formats import available
+from app.tables import Job
 from components import ConfigError, parse_config
 from components.starters import starter, starters
 
@@ -85,7 +87,12 @@ async def project_detail(request: Request, project_id: int) -> Template:
     else:
         preview, keys, config_error = config.render(config.sample_task()["data"], readonly=True), config.data_keys(), None
     context: dict[str, Any] = {"project": project, "members": [], "users": [], "preview": preview,
-                               "data_keys": keys, "config_error": config_error}
+                               "data_keys": keys, "config_error": config_error, "job": None,
+                               "formats": available(config) if config_error is None else []}
+    job_id = request.query_params.get("job", "")
+    if re.fullmatch(r"[0-9]{1,9}", job_id):
+        context["job"] = await Job.objects().where(Job.id == int(job_id), Job.project == project_id).output(
+            load_json=True).first()
     if user_of(request).role == "admin":
         context.update(members=await service.list_members(project_id), users=await accounts.list_users())
     return Template("projects/detail.html", context=context)

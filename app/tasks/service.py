@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from app.db import write_tx
+from app.db import data_contains, write_tx
 from app.errors import InputError
 from app.projects import service as projects
 from app.tables import Annotation, Prediction, Project, Task, User
@@ -213,3 +213,86 @@ async def delete_prediction(row: Prediction) -> None:
     async with write_tx():
         await Prediction.delete().where(Prediction.id == row.id)
         await counters.refresh(row.project, [row.task])
+
+
+STATUSES = ("new", "in progress", "done", "reviewed")
+SORTS = {"id": Task.inner_id, "updated": Task.updated_at, "annotations": Task.total_annotations,
+         "predictions": Task.total_predictions}
+
+
+def conditions(project_id: int, status: str = "", annotator: int | None = None, predictions: str = "",
+               search: str = "") -> list[Any]:
+    """The task list's WHERE: status, an annotator's tasks, with or without predictions, text in the data."""
+    from app.tables import Review
+
+    where: list[Any] = [Task.project == project_id]
+    if status == "new":
+        where += [Task.total_annotations == 0, Task.cancelled_annotations == 0]
+    elif status == "in progress":
+        where += [Task.is_labeled.eq(False), (Task.total_annotations + Task.cancelled_annotations) > 0]
+    elif status == "done":
+        where.append(Task.is_labeled.eq(True))
+    elif status == "reviewed":
+        where.append(Task.id.is_in(Review.select(Review.task).where(Review.task.project == project_id)))
+    if annotator is not None:
+        where.append(Task.id.is_in(Annotation.select(Annotation.task).where(
+            Annotation.project == project_id, Annotation.completed_by == annotator)))
+    if predictions in ("yes", "no"):
+        where.append(Task.total_predictions > 0 if predictions == "yes" else Task.total_predictions == 0)
+    if search:
+        where.append(data_contains("lw_task.data", search))  # the one filter that reads task data
+    return where
+
+
+async def count_filtered(project_id: int, filters: dict[str, Any]) -> int:
+    return await Task.count().where(*conditions(project_id, **filters))
+
+
+async def ids_filtered(project_id: int, filters: dict[str, Any]) -> list[int]:
+    return [r["id"] for r in await Task.select(Task.id).where(*conditions(project_id, **filters))]
+
+
+async def annotators_by_task(task_ids: list[int]) -> dict[int, list[str]]:
+    rows = await Annotation.select(Annotation.task, Annotation.completed_by.email.as_alias("email")).where(
+        Annotation.task.is_in(task_ids or [0])).order_by(Annotation.id)
+    out: dict[int, list[str]] = {}
+    for row in rows:
+        if row["email"] and row["email"] not in out.setdefault(row["task"], []):
+            out[row["task"]].append(row["email"])
+    return out
+
+
+async def reviewed_ids(task_ids: list[int]) -> set[int]:
+    from app.tables import Review
+
+    return {r["task"] for r in await Review.select(Review.task).where(Review.task.is_in(task_ids or [0]))}
+
+
+async def clear_annotations(project_id: int, task_ids: list[int]) -> int:
+    """Delete the annotations of many tasks at once; counters move by what was there."""
+    async with write_tx():
+        found = await Task.select(Task.id, Task.is_labeled, Task.total_annotations, Task.cancelled_annotations).where(
+            Task.project == project_id, Task.id.is_in(task_ids or [0]))
+        ids = [t["id"] for t in found]
+        await Annotation.delete().where(Annotation.task.is_in(ids or [0]))
+        await Task.update({Task.total_annotations: 0, Task.cancelled_annotations: 0, Task.is_labeled: False,
+                           Task.updated_at: now()}).where(Task.id.is_in(ids or [0]))
+        await counters.shift(project_id, finished_task_number=-sum(1 for t in found if t["is_labeled"]),
+                             total_annotations_number=-sum(t["total_annotations"] for t in found),
+                             skipped_annotations_number=-sum(t["cancelled_annotations"] for t in found))
+    return sum(t["total_annotations"] + t["cancelled_annotations"] for t in found)
+
+
+async def clear_predictions(project_id: int, task_ids: list[int]) -> int:
+    async with write_tx():
+        found = await Task.select(Task.id, Task.total_predictions).where(
+            Task.project == project_id, Task.id.is_in(task_ids or [0]))
+        ids = [t["id"] for t in found]
+        await Prediction.delete().where(Prediction.task.is_in(ids or [0]))
+        await Task.update({Task.total_predictions: 0}).where(Task.id.is_in(ids or [0]))
+        await counters.shift(project_id, total_predictions_number=-sum(t["total_predictions"] for t in found))
+    return sum(t["total_predictions"] for t in found)
+
+
+ACTIONS = {"delete_tasks": delete_tasks, "delete_tasks_annotations": clear_annotations,
+           "delete_tasks_predictions": clear_predictions}
