@@ -151,3 +151,40 @@ def test_annotators_cannot_export(server, api, ner_project, make_user):
     api.post(f"/api/projects/{ner_project['id']}/members", json={"user": user["id"], "role": "annotator"})
     token = server.query('SELECT key FROM lw_api_token WHERE "user" = $1', user["id"])[0]["key"]
     assert server.client(token=token).get(f"/api/projects/{ner_project['id']}/export").status_code == 403
+
+
+def test_background_export_leaves_a_file(server, api, ner_project):
+    if not server.workers:
+        server.start_worker()
+    api.post(f"/api/projects/{ner_project['id']}/import", json=ner_tasks())
+    queued = api.post(f"/api/projects/{ner_project['id']}/exports?exportType=JSON&download_all_tasks=true")
+    assert queued.status_code == 202
+    from tests.test_worker import wait_for_job
+
+    job = wait_for_job(api, queued.json()["id"])
+    assert job["state"] == "done" and job["result"]["records"] == 2 and job["progress"] == 2
+    download = api.get(f"/api/projects/{ner_project['id']}/exports/{job['id']}/download")
+    assert [t["data"]["text"] for t in download.json()] == [NER_TEXT, "Nobody here."]
+    refused = api.post(f"/api/projects/{ner_project['id']}/exports?exportType=COCO")
+    assert refused.status_code == 400
+
+
+def test_background_export_from_the_page(page, server, api, ner_project):
+    if not server.workers:
+        server.start_worker()
+    api.post(f"/api/projects/{ner_project['id']}/import", json=ner_tasks())
+    page.goto("/login")
+    page.fill("#email", server.admin_email)
+    page.fill("#password", server.admin_password)
+    page.press("#password", "Enter")
+    page.wait_for_url("**/projects")
+    page.goto(f"/projects/{ner_project['id']}")
+    page.select_option("#export-format", "CONLL2003")
+    page.click("text=Prepare a file in the background")
+    from playwright.sync_api import expect
+
+    link = page.locator("#export-status a[download]")
+    expect(link).to_contain_text(".conll", timeout=60_000)
+    with page.expect_download() as info:
+        link.click()
+    assert "B-PERSON" in Path(info.value.path()).read_text()

@@ -8,17 +8,20 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from litestar import Request, get
-from litestar.exceptions import PermissionDeniedException
-from litestar.response import Stream
+from litestar import Request, get, post
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.response import File, Redirect, Stream, Template
+
+from app import jobs
 
 from app.auth import user_of
 from app.data_export import records
 from app.data_export.formats import FORMATS, available
+from app.data_export.jobs import export_path, filters_to_params
 from app.errors import InputError
 from app.projects import service as projects
 from app.projects.api import both, project_or_404
-from app.tables import Project
+from app.tables import Job, Project
 from components import parse_config
 
 log = logging.getLogger("labelwell.export")
@@ -38,8 +41,8 @@ def ints(values: list[str], name: str) -> list[int]:
     return out
 
 
-def filters_from(request: Request) -> records.Filters:
-    query = request.query_params
+def filters_from(query: Any) -> records.Filters:
+    """Filters from the query string (or a form): both are multi-dicts."""
     since = query.get("since")
     try:
         moment = dt.datetime.fromisoformat(since) if since else None
@@ -80,7 +83,7 @@ class Counted:
             yield record
 
 
-async def export_stream(project: Project, name: str, filters: records.Filters) -> tuple[AsyncIterator[Any], int]:
+async def export_stream(project: Project, name: str, filters: records.Filters) -> tuple[AsyncIterator[Any], int, Counted]:
     config = parse_config(project.label_config)
     fmt = FORMATS.get(name)
     if fmt is None or fmt not in available(config):
@@ -96,14 +99,14 @@ async def export_stream(project: Project, name: str, filters: records.Filters) -
             log.error("export of project %s wrote %s of %s records", project.id, counted.count, expected)
             raise ExportIncomplete(f"wrote {counted.count} of {expected} records")
 
-    return body(), expected
+    return body(), expected, counted
 
 
 @get(both("/api/projects/{project_id:int}/export"))
 async def project_export(request: Request, project_id: int) -> Stream:
     project = await exportable(request, project_id)
     name = request.query_params.get("exportType", request.query_params.get("export_type", "JSON")).upper()
-    body, expected = await export_stream(project, name, filters_from(request))
+    body, expected, _ = await export_stream(project, name, filters_from(request.query_params))
     fmt = FORMATS[name]
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d-%H-%M-%S")
     return Stream(body, media_type=fmt.media_type, headers={
@@ -118,4 +121,40 @@ async def export_formats(request: Request, project_id: int) -> list[dict[str, An
     return [{"name": f.name, "title": f.title, "disabled": f not in allowed} for f in FORMATS.values()]
 
 
-ROUTES = [project_export, export_formats]
+@post(both("/api/projects/{project_id:int}/exports"), status_code=202)
+async def export_job_create(request: Request, project_id: int) -> dict[str, Any]:
+    """A big export as a background job: answers at once; the file is downloaded when the job is done."""
+    project = await exportable(request, project_id)
+    return jobs.job_json(await queue_export(request, project, request.query_params))
+
+
+async def queue_export(request: Request, project: Project, params: Any) -> Job:
+    name = params.get("exportType", "JSON").upper()
+    filters = filters_from(params)
+    if FORMATS.get(name) not in available(parse_config(project.label_config)):
+        await export_stream(project, name, filters)  # raises, saying which formats the config allows
+    return await jobs.enqueue("export", project_id=project.id, user_id=user_of(request).id,
+                              params={"format": name, "filters": filters_to_params(filters)})
+
+
+@post("/projects/{project_id:int}/exports")
+async def export_job_page(request: Request, project_id: int) -> Template | Redirect:
+    project = await exportable(request, project_id)
+    job = await queue_export(request, project, await request.form())
+    if not request.htmx:
+        return Redirect(f"/projects/{project.id}?job={job.id}#export")
+    return Template("jobs/_job.html", context={"job": job, "project": project})
+
+
+@get(both("/api/projects/{project_id:int}/exports/{job_id:int}/download"))
+async def export_job_download(request: Request, project_id: int, job_id: int) -> File:
+    project = await exportable(request, project_id)
+    job = await Job.objects().where(Job.id == job_id, Job.project == project.id, Job.kind == "export").output(
+        load_json=True).first()
+    if job is None or job.state != "done" or not export_path(job).is_file():
+        raise NotFoundException("No finished export with that id")
+    fmt = FORMATS[job.params["format"]]
+    return File(path=export_path(job), media_type=fmt.media_type, filename=export_path(job).name)
+
+
+ROUTES = [project_export, export_formats, export_job_create, export_job_download, export_job_page]

@@ -28,7 +28,7 @@ async def import_upload(request: Request, project_id: int) -> Template | Redirec
     job = await jobs.enqueue("import", project_id=project.id, user_id=user_of(request).id,
                              params={"upload_ids": [u.id for u in uploaded], "options": {}})
     if request.htmx:
-        return Template("imports/_job.html", context={"job": job, "project": project})
+        return Template("jobs/_job.html", context={"job": job, "project": project})
     return Redirect(f"/projects/{project.id}?job={job.id}#import")
 
 
@@ -38,7 +38,7 @@ async def job_progress(request: Request, project_id: int, job_id: int) -> Templa
     job = await Job.objects().where(Job.id == job_id, Job.project == project.id).output(load_json=True).first()
     if job is None:
         raise NotFoundException(f"No job {job_id} in this project")
-    return Template("imports/_job.html", context={"job": job, "project": project})
+    return Template("jobs/_job.html", context={"job": job, "project": project})
 
 
 @post("/projects/sample", guards=[require_admin])
