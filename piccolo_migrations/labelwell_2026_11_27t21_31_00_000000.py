@@ -12,6 +12,8 @@ INDEXES = [
     "CREATE INDEX IF NOT EXISTS lw_task_project_annotations ON lw_task (project, total_annotations, id)",
     "CREATE INDEX IF NOT EXISTS lw_task_project_predictions ON lw_task (project, total_predictions, id)",
     "CREATE INDEX IF NOT EXISTS lw_file_upload_project_sha ON lw_file_upload (project, sha256)",
+    # covers the task list's default order with the id, so a deep page is found in the index alone
+    "CREATE INDEX IF NOT EXISTS lw_task_project_inner_id ON lw_task (project, inner_id, id)",
 ]
 
 

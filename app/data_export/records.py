@@ -46,13 +46,17 @@ def task_query(project_id: int, filters: Filters, columns: list | None = None) -
     return query
 
 
-def matching_annotations(project_id: int, filters: Filters, *columns: Any) -> Any:
-    query = Annotation.select(*columns).where(Annotation.project == project_id)
+def annotation_filters(filters: Filters) -> list[Any]:
+    where = []
     if filters.annotators:
-        query = query.where(Annotation.completed_by.is_in(filters.annotators))
+        where.append(Annotation.completed_by.is_in(filters.annotators))
     if filters.since:
-        query = query.where(Annotation.updated_at >= filters.since)
-    return query
+        where.append(Annotation.updated_at >= filters.since)
+    return where
+
+
+def matching_annotations(project_id: int, filters: Filters, *columns: Any) -> Any:
+    return Annotation.select(*columns).where(Annotation.project == project_id, *annotation_filters(filters))
 
 
 async def expected_count(project_id: int, filters: Filters) -> int:
@@ -76,16 +80,19 @@ def prediction_json(p: dict) -> dict[str, Any]:
 
 
 async def tasks(project_id: int, filters: Filters) -> AsyncIterator[dict[str, Any]]:
-    """Label Studio's JSON task records, in id order."""
+    """Label Studio's JSON task records, in inner-id (creation) order."""
     last = 0
     while True:
-        batch = await task_query(project_id, filters, TASK_COLUMNS).where(Task.id > last).order_by(Task.id).limit(
-            BATCH).output(load_json=True)
+        # keyset on (project, inner_id), the unique index: each batch starts where the last ended
+        batch = await task_query(project_id, filters, TASK_COLUMNS).where(Task.inner_id > last).order_by(
+            Task.inner_id).limit(BATCH).output(load_json=True)
         if not batch:
             return
-        last = batch[-1]["id"]
+        last = batch[-1]["inner_id"]
         ids = [t["id"] for t in batch]
-        annotations = matching_annotations(project_id, filters).where(Annotation.task.is_in(ids)).order_by(Annotation.id)
+        # by task id only: adding the project would let the planner walk every annotation of the project
+        annotations = Annotation.select().where(Annotation.task.is_in(ids), *annotation_filters(filters)).order_by(
+            Annotation.id)
         by_task: dict[int, list] = {}
         for a in await annotations.output(load_json=True):
             by_task.setdefault(a["task"], []).append(annotation_json(a))

@@ -36,11 +36,14 @@ def filters_of(params: dict[str, Any]) -> dict[str, Any]:
 
 async def task_page(project: Project, params: dict[str, Any], page: int) -> dict[str, Any]:
     filters = filters_of(params)
-    query = Task.objects().where(*service.conditions(project.id, **filters))
     column = service.SORTS[params["sort"].lstrip("-")]
-    descending = params["sort"].startswith("-")
-    rows = await query.order_by(column, ascending=not descending).order_by(Task.id, ascending=not descending).offset(
-        (page - 1) * PAGE_SIZE).limit(PAGE_SIZE).output(load_json=True)
+    ascending = not params["sort"].startswith("-")
+    # a deferred join: the page's ids come from an index alone, then only those rows are read,
+    # so page 20,000 costs an index walk, not a million rows
+    ids = Task.select(Task.id).where(*service.conditions(project.id, **filters)).order_by(
+        column, ascending=ascending).order_by(Task.id, ascending=ascending).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    rows = await Task.objects().where(Task.id.is_in(ids)).order_by(column, ascending=ascending).order_by(
+        Task.id, ascending=ascending).output(load_json=True)
     # the unfiltered count is a counter; a filtered one is counted (indexed, but for a text search)
     count = project.task_number if not any(filters.values()) else await service.count_filtered(project.id, filters)
     ids = [t.id for t in rows]
