@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiosqlite
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.querystring import QueryString
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 if TYPE_CHECKING:
@@ -118,6 +119,20 @@ async def write_tx() -> AsyncIterator[None]:
             yield
 
 
+@contextlib.asynccontextmanager
+async def read_snapshot() -> AsyncIterator[None]:
+    """Reads that all see one moment: an export written while annotators work stays consistent
+    with the count taken at its start. Writers are not blocked (WAL, MVCC)."""
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        async with db.transaction(transaction_type=TransactionType.deferred):
+            yield
+    else:
+        async with db.transaction():
+            await db.run_querystring(QueryString("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+            yield
+
+
 async def migrate() -> None:
     """Apply pending migrations (idempotent); SQLite is switched to WAL so readers never block the writer."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
@@ -145,6 +160,10 @@ async def close_pool() -> None:
         await db.close_connection_pool()
 
 
+def is_postgres() -> bool:
+    return isinstance(engine(), PostgresEngine)
+
+
 def engine_name() -> str:
     return engine().engine_type
 
@@ -169,7 +188,8 @@ def data_contains(column: str, needle: str) -> Any:
     """WHERE a JSON column's text contains `needle` (case-insensitive for ASCII): a scan, by design."""
     from piccolo.columns.combination import WhereRaw
 
-    pattern = "%" + needle.replace("\\", "").replace("%", "").replace("_", "") + "%"
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
     if isinstance(engine(), PostgresEngine):
-        return WhereRaw(f"{column}::text ILIKE {{}}", pattern)
-    return WhereRaw(f"{column} LIKE {{}}", pattern)
+        return WhereRaw(f"{column}::text ILIKE {{}} ESCAPE '\\'", pattern)
+    return WhereRaw(f"{column} LIKE {{}} ESCAPE '\\'", pattern)

@@ -8,7 +8,6 @@ from playwright.sync_api import expect
 
 from tests.helpers import browser, html, submit, text_of
 from tests.test_export import NER_TEXT, span
-from tests.test_import import png
 
 
 def seed(api, project_id: int, me: int) -> None:

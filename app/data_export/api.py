@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from litestar.response import File, Redirect, Stream, Template
 from app import jobs
 
 from app.auth import user_of
+from app.db import read_snapshot
 from app.data_export import records
 from app.data_export.formats import FORMATS, available
 from app.data_export.jobs import export_path, filters_to_params
@@ -34,9 +36,9 @@ class ExportIncomplete(RuntimeError):
 
 def ints(values: list[str], name: str) -> list[int]:
     out = []
-    for value in (v for raw in values for v in raw.split(",") if v.strip()):
-        if not value.strip().isdigit():
-            raise InputError({name: [f"{value!r} is not a whole number."]})
+    for value in (v.strip() for raw in values for v in raw.split(",") if v.strip()):
+        if not re.fullmatch(r"[0-9]{1,10}", value) or int(value) >= 2**31:
+            raise InputError({name: [f"{value!r} is not an id."]})
         out.append(int(value))
     return out
 
@@ -89,15 +91,19 @@ async def export_stream(project: Project, name: str, filters: records.Filters) -
     if fmt is None or fmt not in available(config):
         allowed = ", ".join(f.name for f in available(config))
         raise InputError({"exportType": [f"{name!r} is not available for this project; use one of: {allowed}."]})
-    expected = await records.expected_count(project.id, filters)
+    expected = await records.expected_count(project.id, filters)  # for the header; may move while we write
     counted = Counted(project.id, filters)
+    extra = {"data_keys": await records.data_keys(project.id)} if fmt.wants_data_keys else {}
 
     async def body() -> AsyncIterator[Any]:
-        async for chunk in fmt.writer(counted.open, config):
-            yield chunk
-        if counted.count != expected:
-            log.error("export of project %s wrote %s of %s records", project.id, counted.count, expected)
-            raise ExportIncomplete(f"wrote {counted.count} of {expected} records")
+        # one snapshot for the count and the records: annotating during an export changes neither
+        async with read_snapshot():
+            promised = await records.expected_count(project.id, filters)
+            async for chunk in fmt.writer(counted.open, config, **extra):
+                yield chunk
+        if counted.count != promised:
+            log.error("export of project %s wrote %s of %s records", project.id, counted.count, promised)
+            raise ExportIncomplete(f"wrote {counted.count} of {promised} records")
 
     return body(), expected, counted
 

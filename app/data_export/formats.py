@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import orjson
 import re
 import tempfile
@@ -45,14 +46,17 @@ async def write_jsonl(records: Records, config: LabelConfig) -> AsyncIterator[st
         yield dumps(clean(record)) + "\n"
 
 
-def min_rows(record: dict, config: LabelConfig) -> list[dict[str, Any]]:
-    """Label Studio's JSON_MIN: one flat row per finished annotation (a bare row for a task without)."""
+def min_rows(record: dict, config: LabelConfig, data_prefix: str = "") -> list[dict[str, Any]]:
+    """Label Studio's JSON_MIN: one flat row per finished annotation (a bare row for a task without).
+    A data key named like a control is written as `<data_prefix><key>` when a prefix is given."""
+    controls = {c.name for c in config.controls}
+    data = {(f"{data_prefix}{k}" if data_prefix and k in controls else k): v for k, v in record["data"].items()}
     done = [a for a in record["annotations"] if not a["was_cancelled"]]
     if not done:
-        return [{**record["data"], "id": record["id"]}]
+        return [{**data, "id": record["id"]}]
     rows = []
     for a in sorted(done, key=lambda a: a["id"], reverse=True):
-        row: dict[str, Any] = {**record["data"], "id": record["id"]}
+        row: dict[str, Any] = {**data, "id": record["id"]}
         values: dict[str, list] = {}
         for item in a["result"]:
             if item.get("type") == "relation" or "from_name" not in item:
@@ -74,6 +78,18 @@ def min_rows(record: dict, config: LabelConfig) -> list[dict[str, Any]]:
     return rows
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> Any:
+    """A CSV cell; text a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, bool) or value is None or not isinstance(value, (str, int, float)):
+        value = "" if value is None else dumps(value)
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 async def write_json_min(records: Records, config: LabelConfig) -> AsyncIterator[str]:
     yield "["
     first = True
@@ -85,26 +101,18 @@ async def write_json_min(records: Records, config: LabelConfig) -> AsyncIterator
 
 
 def table_writer(delimiter: str) -> Callable[[Records, LabelConfig], AsyncIterator[str]]:
-    async def write(records: Records, config: LabelConfig) -> AsyncIterator[str]:
+    async def write(records: Records, config: LabelConfig, data_keys: list[str] | None = None) -> AsyncIterator[str]:
         controls = [c.name for c in config.controls]
         fixed = ["id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time"]
-        columns: list[str] | None = None
+        keys = set(config.data_keys()) | set(data_keys or [])
+        columns = sorted({*(f"_data_{k}" if k in controls else k for k in keys), *controls, *fixed})
         buffer = io.StringIO()
-        writer: Any = None
+        writer = csv.DictWriter(buffer, columns, delimiter=delimiter, extrasaction="ignore",
+                                quoting=csv.QUOTE_NONNUMERIC)
+        writer.writeheader()
         async for record in records():
-            for row in min_rows(record, config):
-                if columns is None:  # data keys of the config and of the first task, controls, Label Studio's fixed set
-                    keys = set(config.data_keys()) | set(record["data"])
-                    columns = sorted({*(f"_data_{k}" if k in controls else k for k in keys), *controls, *fixed})
-                    writer = csv.DictWriter(buffer, columns, delimiter=delimiter, extrasaction="ignore",
-                                            quoting=csv.QUOTE_NONNUMERIC)
-                    writer.writeheader()
-                out = {}
-                for key, value in row.items():
-                    name = f"_data_{key}" if key in record["data"] and key in controls else key
-                    out[name] = value if isinstance(value, (str, int, float)) and not isinstance(value, bool) else (
-                        "" if value is None else dumps(value))
-                writer.writerow(out)
+            for row in min_rows(record, config, data_prefix="_data_"):
+                writer.writerow({key: cell(value) for key, value in row.items()})
             if buffer.tell() > 1 << 16:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -115,15 +123,17 @@ def table_writer(delimiter: str) -> Callable[[Records, LabelConfig], AsyncIterat
 
 
 def spans_to_tags(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[str, str]]:
-    """(token, IOB tag) for each whitespace-separated token of the text."""
-    out = []
+    """(token, IOB tag) for each whitespace-separated token: a token touching a span takes its
+    label, B- for the span's first token, I- for the rest."""
+    out, previous = [], None
     for match in TOKEN.finditer(text):
-        tag = "O"
-        for start, end, label in spans:
-            if start <= match.start() and match.end() <= end or (match.start() < end and match.end() > start):
-                tag = ("B-" if match.start() <= start else "I-") + label
-                break
-        out.append((match.group(), tag))
+        inside = next(((start, end, label) for start, end, label in spans
+                       if match.start() < end and match.end() > start), None)
+        if inside is None:
+            out.append((match.group(), "O"))
+        else:
+            out.append((match.group(), ("I-" if inside == previous else "B-") + inside[2]))
+        previous = inside
     return out
 
 
@@ -158,7 +168,13 @@ def image_of(record: dict, config: LabelConfig) -> tuple[str, int, int, list[dic
     height = next((i["original_height"] for i in shapes if i.get("original_height")), None)
     if (not width or not height) and record.get("_size"):
         width, height = record["_size"]
-    return PurePosixPath(url.split("?")[0]).name or f"task-{record['id']}", width or 0, height or 0, shapes
+    name = PurePosixPath(url.split("?")[0]).name or "image"
+    return name, width or 0, height or 0, shapes
+
+
+def unique_stem(name: str, record: dict) -> str:
+    """One file per task in YOLO/VOC archives, even when two images share a file name."""
+    return f"{PurePosixPath(name).stem}-{record['id']}"
 
 
 def box_pixels(shape: dict, width: int, height: int) -> tuple[float, float, float, float]:
@@ -168,7 +184,14 @@ def box_pixels(shape: dict, width: int, height: int) -> tuple[float, float, floa
         return min(xs) * width / 100, min(ys) * height / 100, (max(xs) - min(xs)) * width / 100, (max(ys) - min(ys)) * height / 100
     if shape["type"] == "keypointlabels":
         return v["x"] * width / 100, v["y"] * height / 100, 0.0, 0.0
-    return v["x"] * width / 100, v["y"] * height / 100, v["width"] * width / 100, v["height"] * height / 100
+    x, y, w, h = v["x"] * width / 100, v["y"] * height / 100, v["width"] * width / 100, v["height"] * height / 100
+    if v.get("rotation"):  # the box turns about its top-left corner: export the box around it
+        turn = math.radians(v["rotation"])
+        corners = [(x + cx * math.cos(turn) - cy * math.sin(turn), y + cx * math.sin(turn) + cy * math.cos(turn))
+                   for cx, cy in ((0, 0), (w, 0), (w, h), (0, h))]
+        xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+        return min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)
+    return x, y, w, h
 
 
 def label_of(shape: dict) -> str | None:
@@ -231,7 +254,7 @@ async def write_yolo(records: Records, config: LabelConfig) -> AsyncIterator[byt
                     v = shape["value"]
                     lines.append(f"{names.index(label)} {(v['x'] + v['width'] / 2) / 100:.6f} "
                                  f"{(v['y'] + v['height'] / 2) / 100:.6f} {v['width'] / 100:.6f} {v['height'] / 100:.6f}")
-            yield f"labels/{PurePosixPath(name).stem}.txt", "\n".join(lines) + ("\n" if lines else "")
+            yield f"labels/{unique_stem(name, record)}.txt", "\n".join(lines) + ("\n" if lines else "")
 
     async for chunk in zipped(files()):
         yield chunk
@@ -251,7 +274,7 @@ async def write_voc(records: Records, config: LabelConfig) -> AsyncIterator[byte
                                f"<ymin>{round(y)}</ymin><xmax>{round(x + w)}</xmax><ymax>{round(y + h)}</ymax>"
                                "</bndbox></object>")
             body = "\n".join(objects)
-            yield (f"Annotations/{PurePosixPath(name).stem}.xml",
+            yield (f"Annotations/{unique_stem(name, record)}.xml",
                    f"<annotation>\n  <folder>images</folder><filename>{escape(name)}</filename>\n"
                    f"  <size><width>{width}</width><height>{height}</height><depth>3</depth></size>\n"
                    f"  <segmented>0</segmented>\n{body}\n</annotation>\n")
@@ -266,8 +289,9 @@ class Format:
     title: str
     media_type: str
     extension: str
-    writer: Callable[[Records, LabelConfig], AsyncIterator[Any]]
+    writer: Callable[..., AsyncIterator[Any]]
     needs: Callable[[LabelConfig], bool] = lambda config: True
+    wants_data_keys: bool = False  # CSV/TSV: the columns are every data key of the project
 
 
 def has(config: LabelConfig, object_tag: str, *types: str) -> bool:
@@ -281,15 +305,16 @@ def single_key(config: LabelConfig) -> bool:
 FORMATS = {f.name: f for f in (
     Format("JSON", "Label Studio JSON: tasks with annotations and predictions", "application/json", "json", write_json),
     Format("JSON_MIN", "JSON, one flat record per annotation", "application/json", "json", write_json_min),
-    Format("CSV", "CSV, one row per annotation", "text/csv", "csv", table_writer(",")),
-    Format("TSV", "TSV, one row per annotation", "text/tab-separated-values", "tsv", table_writer("\t")),
+    Format("CSV", "CSV, one row per annotation", "text/csv", "csv", table_writer(","), wants_data_keys=True),
+    Format("TSV", "TSV, one row per annotation", "text/tab-separated-values", "tsv", table_writer("\t"),
+           wants_data_keys=True),
     Format("JSONL", "JSON Lines: one task record per line", "application/x-ndjson", "jsonl", write_jsonl),
     Format("CONLL2003", "CoNLL 2003 (text spans)", "text/plain", "conll", write_conll,
            lambda c: single_key(c) and has(c, "Text", "labels")),
     Format("COCO", "COCO (boxes and polygons)", "application/json", "json", write_coco,
            lambda c: single_key(c) and has(c, "Image", *IMAGE_TYPES)),
     Format("YOLO", "YOLO (boxes), zipped", "application/zip", "zip", write_yolo,
-           lambda c: single_key(c) and has(c, "Image", *IMAGE_TYPES)),
+           lambda c: single_key(c) and has(c, "Image", "rectanglelabels")),
     Format("VOC", "Pascal VOC (boxes), zipped", "application/zip", "zip", write_voc,
            lambda c: single_key(c) and has(c, "Image", "rectanglelabels")),
 )}

@@ -110,3 +110,15 @@ async def tasks(project_id: int, filters: Filters) -> AsyncIterator[dict[str, An
                    "total_predictions": t["total_predictions"], "project": project_id,
                    "file_upload": upload["original_name"] if upload else None,
                    "_size": (upload["width"], upload["height"]) if upload and upload["width"] else None}
+
+
+async def data_keys(project_id: int) -> list[str]:
+    """Every key found in the project's task data (one scan, for CSV columns)."""
+    from app.db import is_postgres
+
+    if is_postgres():
+        rows = await Task.raw("SELECT DISTINCT jsonb_object_keys(data) AS key FROM lw_task WHERE project = {}", project_id)
+    else:
+        rows = await Task.raw("SELECT DISTINCT j.key AS key FROM lw_task, json_each(lw_task.data) AS j "
+                              "WHERE lw_task.project = {} AND json_type(lw_task.data) = 'object'", project_id)
+    return sorted(r["key"] for r in rows)

@@ -40,11 +40,23 @@ async def receive_files(request: Request, project: Project) -> list[FileUpload]:
         files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
         if not files:
             raise InputError({"file": ["The form carries no files."]})
-        return [await uploads.save(project.id, user_id, f.filename or "upload", uploads.chunks_of(f.file)) for f in files]
+        return await save_all(project, user_id, files)
     name = request.query_params.get("filename", "")
     if not name:
         raise InputError({"file": ["Send JSON, multipart files, or a raw file with ?filename=tasks.jsonl."]})
     return [await uploads.save(project.id, user_id, name, request.stream())]
+
+
+async def save_all(project: Project, user_id: int, files: list[UploadFile]) -> list[FileUpload]:
+    """Store every file, or none: a refused second file takes the first one with it."""
+    saved: list[FileUpload] = []
+    try:
+        for f in files:
+            saved.append(await uploads.save(project.id, user_id, f.filename or "upload", uploads.chunks_of(f.file)))
+    except BaseException:
+        await forget(saved)
+        raise
+    return saved
 
 
 async def sources_for(uploaded: list[FileUpload]) -> tuple[list[Source], list[str]]:
@@ -83,8 +95,8 @@ async def import_now(project: Project, user_id: int, uploaded: list[FileUpload],
     sources, warnings = await sources_for(uploaded)
     try:
         report = await run_import(project, user_id, sources, options, progress)
-    except ImportFailed:
-        await forget(uploaded)
+    except BaseException:
+        await forget(uploaded)  # a refused (or failed) import keeps no files
         raise
     report.warnings = warnings + report.warnings
     return report

@@ -39,7 +39,11 @@ def normalize(raw: Any, rules: Rules) -> dict[str, Any]:
     data = raw["data"] if has_data else dict(raw)
     if not isinstance(data, dict):
         raise ItemError("'data' must be an object")
-    if b"\\u0000" in orjson.dumps(raw) and has_nul(raw):  # the cheap look first, the exact one if it hits
+    try:
+        dumped = orjson.dumps(raw)
+    except (orjson.JSONEncodeError, TypeError):
+        raise ItemError("holds a number too large to store (beyond 64 bits) or is nested too deeply") from None
+    if b"\\u0000" in dumped and has_nul(raw):  # the cheap look first, the exact one if it hits
         raise ItemError("contains a NUL character (\\u0000), which databases cannot store in text")
     missing = [k for k in rules.required_keys if k not in data]
     if missing:
@@ -52,11 +56,13 @@ def normalize(raw: Any, rules: Rules) -> dict[str, Any]:
     if rules.prediction_fields:
         predictions = predictions + [{"result": data.pop(f)} for f in rules.prediction_fields if f in data]
     meta = raw.get("meta", {}) if has_data else {}
+    warnings: list[str] = []
     return {"data": data, "meta": meta if isinstance(meta, dict) else {},
             "created_at": timestamp(raw.get("created_at") if has_data else None, rules.now),
             "updated_at": timestamp(raw.get("updated_at") if has_data else None, rules.now),
-            "annotations": [annotation(a, i, data, rules) for i, a in enumerate(annotations)],
-            "predictions": [prediction(p, i, data, rules) for i, p in enumerate(predictions)]}
+            "annotations": [annotation(a, i, data, rules, warnings) for i, a in enumerate(annotations)],
+            "predictions": [prediction(p, i, data, rules, warnings) for i, p in enumerate(predictions)],
+            "warnings": warnings}
 
 
 def has_nul(value: Any) -> bool:
@@ -79,10 +85,12 @@ def timestamp(value: Any, fallback: dt.datetime) -> dt.datetime:
     return fallback
 
 
-def checked(result: Any, where: str, data: dict, rules: Rules) -> list:
+def checked(result: Any, where: str, data: dict, rules: Rules, warnings: list[str] | None = None) -> list:
     from components.base import new_id
 
-    errors, _warnings = rules.config.check_results(result, data)
+    errors, found = rules.config.check_results(result, data)
+    if warnings is not None:
+        warnings.extend(f"{where}: {w}" for w in found)
     if errors:
         raise ItemError(f"{where}: {errors[0]}" + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""))
     # a model's results often come without ids; regions need one (relations and reviews point at it)
@@ -90,26 +98,28 @@ def checked(result: Any, where: str, data: dict, rules: Rules) -> list:
 
 
 def author(value: Any, where: str, rules: Rules) -> int:
-    if isinstance(value, dict):  # older exports nest the user
-        value = value.get("id") if value.get("id") in rules.user_ids else value.get("email")
-    if isinstance(value, int) and not isinstance(value, bool) and value in rules.user_ids:
-        return value
-    if isinstance(value, str) and value.strip().lower() in rules.user_emails:
-        return rules.user_emails[value.strip().lower()]
+    given = value
+    candidates = [value.get("id"), value.get("email")] if isinstance(value, dict) else [value]  # older exports nest the user
+    for candidate in candidates:
+        if isinstance(candidate, int) and not isinstance(candidate, bool) and candidate in rules.user_ids:
+            return candidate
+        if isinstance(candidate, str) and candidate.strip().lower() in rules.user_emails:
+            return rules.user_emails[candidate.strip().lower()]
+    value = given
     if value is None or rules.attribute_unknown:
         return rules.importer_id
     raise ItemError(f"{where}: completed_by {value!r} is no user here (import with "
                     "attribute_unknown_authors=true to credit such annotations to yourself)")
 
 
-def annotation(raw: Any, index: int, data: dict, rules: Rules) -> dict[str, Any]:
+def annotation(raw: Any, index: int, data: dict, rules: Rules, warnings: list[str] | None = None) -> dict[str, Any]:
     where = f"annotation {index}"
     if not isinstance(raw, dict):
         raise ItemError(f"{where} must be an object")
     lead = raw.get("lead_time", 0) or 0
     if isinstance(lead, bool) or not isinstance(lead, (int, float)):
         raise ItemError(f"{where}: lead_time must be a number of seconds")
-    return {"result": checked(raw.get("result", []), where, data, rules),
+    return {"result": checked(raw.get("result", []), where, data, rules, warnings),
             "completed_by": author(raw.get("completed_by"), where, rules),
             "was_cancelled": bool(raw.get("was_cancelled", False)),
             "ground_truth": bool(raw.get("ground_truth", False)),
@@ -119,7 +129,7 @@ def annotation(raw: Any, index: int, data: dict, rules: Rules) -> dict[str, Any]
             "updated_at": timestamp(raw.get("updated_at"), rules.now)}
 
 
-def prediction(raw: Any, index: int, data: dict, rules: Rules) -> dict[str, Any]:
+def prediction(raw: Any, index: int, data: dict, rules: Rules, warnings: list[str] | None = None) -> dict[str, Any]:
     where = f"prediction {index}"
     if not isinstance(raw, dict):
         raise ItemError(f"{where} must be an object")
@@ -128,7 +138,7 @@ def prediction(raw: Any, index: int, data: dict, rules: Rules) -> dict[str, Any]
         raise ItemError(f"{where}: score must be a number")
     result = expand(raw.get("result", []), rules.config, where)
     version = raw.get("model_version")
-    return {"result": checked(result, where, data, rules), "score": score,
+    return {"result": checked(result, where, data, rules, warnings), "score": score,
             "model_version": "undefined" if version in (None, "") else str(version),
             "created_at": timestamp(raw.get("created_at"), rules.now)}
 

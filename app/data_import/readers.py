@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 TABLE_FORMATS = {"csv": None, "tsv": "\t"}
+csv.field_size_limit(64 * 1024 * 1024)  # a long text in one cell is a task, not an error
 TEXT_FORMATS = ("json", "jsonl", "csv", "tsv", "txt")
 IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp",
                "gif": "image/gif", "bmp": "image/bmp"}
@@ -42,13 +43,29 @@ def items(path: Path, fmt: str, text_key: str | None = None) -> Iterator[tuple[s
     elif fmt == "jsonl":
         yield from _jsonl(path)
     elif fmt in TABLE_FORMATS:
-        yield from _table(path, TABLE_FORMATS[fmt])
+        yield from _text_errors(_table(path, TABLE_FORMATS[fmt]))
     elif fmt == "txt":
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            for number, line in enumerate(fh, 1):
-                line = line.rstrip("\r\n")
-                if line.strip():
-                    yield f"line {number}", {text_key or "text": line}
+        yield from _text_errors(_lines(path, text_key))
+
+
+def _lines(path: Path, text_key: str | None) -> Iterator[tuple[str, Any]]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for number, line in enumerate(fh, 1):
+            line = line.rstrip("\r\n")
+            if line.strip():
+                yield f"line {number}", {text_key or "text": line}
+
+
+def _text_errors(found: Iterator[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
+    """A text file that stops being readable ends with one error saying where, not a crash."""
+    where = "line 1"
+    try:
+        for where, item in found:
+            yield where, item
+    except UnicodeDecodeError:
+        yield f"after {where}", Bad("not UTF-8 text from here on (save the file as UTF-8)")
+    except csv.Error as exc:
+        yield f"after {where}", Bad(f"unreadable CSV: {exc}")
 
 
 def _json(path: Path) -> Iterator[tuple[str, Any]]:
@@ -59,7 +76,10 @@ def _json(path: Path) -> Iterator[tuple[str, Any]]:
         yield f"line {exc.lineno}", Bad(f"not valid JSON: {exc.msg} (column {exc.colno})")
         return
     except UnicodeDecodeError:
-        yield "byte 0", Bad("not UTF-8 text")
+        yield "line 1", Bad("not UTF-8 text")
+        return
+    except RecursionError:
+        yield "line 1", Bad("nested too deeply")
         return
     for index, item in enumerate(root if isinstance(root, list) else [root]):
         yield f"item {index}", item
@@ -68,6 +88,8 @@ def _json(path: Path) -> Iterator[tuple[str, Any]]:
 def _jsonl(path: Path) -> Iterator[tuple[str, Any]]:
     with open(path, "rb") as fh:
         for number, raw in enumerate(fh, 1):
+            if number == 1:
+                raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark from some editors
             if not raw.strip():
                 continue
             try:
@@ -78,6 +100,8 @@ def _jsonl(path: Path) -> Iterator[tuple[str, Any]]:
                     message = "not valid JSON"
                 except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                     message = f"not valid JSON: {getattr(exc, 'msg', exc)}"
+                except RecursionError:
+                    message = "nested too deeply"
                 yield f"line {number}", Bad(message)
 
 

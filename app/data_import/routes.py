@@ -9,9 +9,10 @@ from litestar.exceptions import NotFoundException
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from app import jobs, uploads
+from app import jobs
 from app.auth import require_admin, user_of
 from app.data_import import samples
+from app.data_import.api import save_all
 from app.errors import InputError
 from app.projects.api import project_or_404
 from app.tables import Job
@@ -24,7 +25,7 @@ async def import_upload(request: Request, project_id: int) -> Template | Redirec
     files = [v for _, v in form.multi_items() if isinstance(v, UploadFile) and v.filename]
     if not files:
         raise InputError({"file": ["Choose or drop at least one file."]})
-    uploaded = [await uploads.save(project.id, user_of(request).id, f.filename, uploads.chunks_of(f.file)) for f in files]
+    uploaded = await save_all(project, user_of(request).id, files)
     job = await jobs.enqueue("import", project_id=project.id, user_id=user_of(request).id,
                              params={"upload_ids": [u.id for u in uploaded], "options": {}})
     if request.htmx:

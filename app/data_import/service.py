@@ -106,6 +106,8 @@ def check_all(sources: list[Source], rules: Rules) -> Report:
                 report.errors.append(f"{source.name}, {where}: {task}")
             continue
         report.task_count += 1
+        for warning in task["warnings"][:LISTED_ERRORS - len(report.warnings)]:
+            report.warnings.append(f"{source.name}, {where}: {warning} (kept)")
         report.annotation_count += len(task["annotations"])
         report.prediction_count += len(task["predictions"])
     if not report.task_count and not report.error_count:
@@ -162,10 +164,9 @@ def overlap_of(inner_id: int, maximum: int, cohort: int) -> int:
 
 async def store(project_id: int, batch: list[tuple[Source, dict]], report: Report, want_ids: bool) -> None:
     async with write_tx():
-        row = await Project.select(Project.next_inner_id, Project.maximum_annotations,
-                                   Project.overlap_cohort_percentage).where(Project.id == project_id).first()
-        first = row["next_inner_id"]
-        await Project.update({Project.next_inner_id: first + len(batch)}).where(Project.id == project_id)
+        row = await Project.select(Project.maximum_annotations, Project.overlap_cohort_percentage).where(
+            Project.id == project_id).first()
+        first = await counters.next_inner_ids(project_id, len(batch))
         tasks, labeled = [], 0
         for offset, (source, task) in enumerate(batch):
             overlap = overlap_of(first + offset, row["maximum_annotations"], row["overlap_cohort_percentage"])

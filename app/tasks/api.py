@@ -80,7 +80,7 @@ async def task_list(request: Request) -> dict[str, Any]:
 
 @post(both("/api/tasks"), guards=[require_admin])
 async def task_create(request: Request, data: dict[str, Any]) -> dict[str, Any]:
-    if not isinstance(data.get("project"), int):
+    if isinstance(data.get("project"), bool) or not isinstance(data.get("project"), int) or not 0 < data["project"] < 2**31:
         raise InputError({"project": ["Give the project's id."]})
     project = await project_or_404(user_of(request), data["project"])
     return task_json(await service.create_task(project, data.get("data"), data.get("meta")), [], [])
@@ -139,7 +139,7 @@ async def annotation_detail(request: Request, annotation_id: int) -> dict[str, A
 @patch(both("/api/annotations/{annotation_id:int}"))
 async def annotation_update(request: Request, annotation_id: int, data: dict[str, Any]) -> dict[str, Any]:
     annotation, task, project = await annotation_or_404(user_of(request), annotation_id, write=True)
-    return annotation_json(await service.update_annotation(annotation, project, task, data))
+    return annotation_json(await service.update_annotation(user_of(request), annotation, project, task, data))
 
 
 @delete(both("/api/annotations/{annotation_id:int}"))
@@ -165,7 +165,7 @@ async def prediction_list(request: Request) -> list[dict[str, Any]]:
 
 @post(both("/api/predictions"), guards=[require_admin])
 async def prediction_create(request: Request, data: dict[str, Any]) -> dict[str, Any]:
-    if not isinstance(data.get("task"), int):
+    if isinstance(data.get("task"), bool) or not isinstance(data.get("task"), int) or not 0 < data["task"] < 2**31:
         raise InputError({"task": ["Give the task's id."]})
     task, project = await task_or_404(user_of(request), data["task"])
     return prediction_json(await service.create_prediction(task, project, data))

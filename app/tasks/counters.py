@@ -11,9 +11,25 @@ from app.tables import Annotation, Prediction, Project, Task
 TASK_COUNTERS = ("total_annotations", "cancelled_annotations", "total_predictions", "is_labeled")
 
 
+async def lock_tasks(task_ids: list[int]) -> None:
+    """Take the tasks' rows before changing what they count. On PostgreSQL concurrent writers
+    would otherwise count from stale rows; SQLite's IMMEDIATE transactions already take turns."""
+    from app.db import is_postgres
+
+    if task_ids and is_postgres():
+        await Task.select(Task.id).where(Task.id.is_in(sorted(set(task_ids)))).lock_rows()
+
+
+async def next_inner_ids(project_id: int, count: int) -> int:
+    """Reserve `count` inner ids at once (one atomic UPDATE); returns the first."""
+    rows = await Project.update({Project.next_inner_id: Project.next_inner_id + count}).where(
+        Project.id == project_id).returning(Project.next_inner_id)
+    return rows[0]["next_inner_id"] - count
+
+
 async def refresh(project_id: int, task_ids: list[int]) -> None:
     """Recount the given tasks from their rows and move the project's counters by the difference.
-    Runs inside the caller's write transaction."""
+    Runs inside the caller's write transaction, after lock_tasks()."""
     if not task_ids:
         return
     before = {r["id"]: r for r in await Task.select(Task.id, Task.overlap, *[getattr(Task, c) for c in TASK_COUNTERS])

@@ -34,7 +34,7 @@ def filters_of(params: dict[str, Any]) -> dict[str, Any]:
     return {k: params[k] for k in ("status", "annotator", "predictions", "search")}
 
 
-async def task_page(project: Project, params: dict[str, Any], page: int) -> dict[str, Any]:
+async def task_page(project: Project, params: dict[str, Any], page: int, sees_all: bool) -> dict[str, Any]:
     filters = filters_of(params)
     column = service.SORTS[params["sort"].lstrip("-")]
     ascending = not params["sort"].startswith("-")
@@ -47,8 +47,11 @@ async def task_page(project: Project, params: dict[str, Any], page: int) -> dict
     # the unfiltered count is a counter; a filtered one is counted (indexed, but for a text search)
     count = project.task_number if not any(filters.values()) else await service.count_filtered(project.id, filters)
     ids = [t.id for t in rows]
+    annotators = await service.annotators_by_task(ids)
+    if not sees_all:  # annotators work blind: they see only themselves in the column
+        annotators = {t: [e for e in emails if e == params["me"]] for t, emails in annotators.items()}
     return {"rows": rows, "count": count, "page": page, "pages": max(1, -(-count // PAGE_SIZE)),
-            "annotators": await service.annotators_by_task(ids), "reviewed": await service.reviewed_ids(ids)}
+            "annotators": annotators, "reviewed": await service.reviewed_ids(ids)}
 
 
 def status_of(task: Task, reviewed: set[int]) -> str:
@@ -63,6 +66,10 @@ def status_of(task: Task, reviewed: set[int]) -> str:
 async def task_list(request: Request, project_id: int) -> Template:
     project = await project_or_404(user_of(request), project_id)
     params = list_params(request)
+    sees_all = await service.sees_all_annotations(user_of(request), project)
+    params["me"] = user_of(request).email
+    if not sees_all and params["annotator"] not in (None, user_of(request).id):
+        params["annotator"] = user_of(request).id  # nobody else's work to filter by
     page = request.query_params.get("page", "1")
     page = int(page) if re.fullmatch(r"[0-9]{1,6}", page) and int(page) > 0 else 1
     try:
@@ -70,7 +77,7 @@ async def task_list(request: Request, project_id: int) -> Template:
     except ConfigError:
         keys = []
     context = {"project": project, "params": params, "keys": keys, "statuses": service.STATUSES,
-               "status_of": status_of, **await task_page(project, params, page)}
+               "status_of": status_of, **await task_page(project, params, page, sees_all)}
     name = "tasks/_table.html" if request.htmx and request.htmx.target == "task-table" else "tasks/list.html"
     return Template(name, context=context)
 

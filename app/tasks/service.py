@@ -68,11 +68,12 @@ async def create_task(project: Project, data: Any, meta: Any) -> Task:
         clean = normalize({"data": data, "meta": meta or {}}, rules)
     except ItemError as exc:
         raise InputError({"data": [str(exc)]}) from None
+    from app.data_import.service import overlap_of
+
     async with write_tx():
-        row = await Project.select(Project.next_inner_id).where(Project.id == project.id).first()
-        await Project.update({Project.next_inner_id: row["next_inner_id"] + 1}).where(Project.id == project.id)
-        task = Task(project=project.id, inner_id=row["next_inner_id"], data=clean["data"], meta=clean["meta"],
-                    overlap=project.maximum_annotations)
+        inner_id = await counters.next_inner_ids(project.id, 1)
+        task = Task(project=project.id, inner_id=inner_id, data=clean["data"], meta=clean["meta"],
+                    overlap=overlap_of(inner_id, project.maximum_annotations, project.overlap_cohort_percentage))
         await task.save()
         await counters.shift(project.id, task_number=1)
     return await Task.objects().where(Task.id == task.id).output(load_json=True).first()
@@ -80,10 +81,14 @@ async def create_task(project: Project, data: Any, meta: Any) -> Task:
 
 async def update_task(task: Task, data: dict[str, Any]) -> Task:
     changes = {}
+    from app.data_import.normalize import has_nul
+
     for key in ("data", "meta"):
         if key in data:
             if not isinstance(data[key], dict):
                 raise InputError({key: ["Must be an object."]})
+            if has_nul(data[key]):
+                raise InputError({key: ["Contains a NUL character, which databases cannot store in text."]})
             changes[getattr(Task, key)] = data[key]
     if changes:
         changes[Task.updated_at] = now()
@@ -94,6 +99,7 @@ async def update_task(task: Task, data: dict[str, Any]) -> Task:
 
 async def delete_tasks(project_id: int, task_ids: list[int]) -> int:
     async with write_tx():
+        await counters.lock_tasks(task_ids)
         found = await Task.select(Task.id, Task.is_labeled, Task.total_annotations, Task.cancelled_annotations,
                                   Task.total_predictions).where(Task.project == project_id, Task.id.is_in(task_ids or [0]))
         await Task.delete().where(Task.project == project_id, Task.id.is_in(task_ids or [0]))
@@ -123,24 +129,33 @@ def annotation_fields(data: dict[str, Any], partial: bool) -> dict[str, Any]:
     return out
 
 
+async def may_set_ground_truth(user: User, project: Project, fields: dict[str, Any]) -> None:
+    if "ground_truth" in fields and await projects.member_role(user, project.id) not in ("admin", "reviewer"):
+        raise InputError({"ground_truth": ["Only the project's reviewers and admins set ground truth."]})
+
+
 async def create_annotation(user: User, task: Task, project: Project, data: dict[str, Any]) -> Annotation:
     fields = annotation_fields(data, partial=False)
     check_result(project, task, fields["result"])
-    if fields.get("ground_truth") and user.role == "annotator":
-        raise InputError({"ground_truth": ["Only reviewers and admins set ground truth."]})
+    if fields.get("ground_truth"):
+        await may_set_ground_truth(user, project, fields)
     annotation = Annotation(task=task.id, project=project.id, completed_by=user.id, **fields)
     async with write_tx():
+        await counters.lock_tasks([task.id])
         await annotation.save()
         await counters.refresh(project.id, [task.id])
     return await Annotation.objects().where(Annotation.id == annotation.id).output(load_json=True).first()
 
 
-async def update_annotation(annotation: Annotation, project: Project, task: Task, data: dict[str, Any]) -> Annotation:
+async def update_annotation(user: User, annotation: Annotation, project: Project, task: Task,
+                            data: dict[str, Any]) -> Annotation:
     fields = annotation_fields(data, partial=True)
+    await may_set_ground_truth(user, project, fields)
     if "result" in fields:
         check_result(project, task, fields["result"])
     fields["updated_at"] = now()
     async with write_tx():
+        await counters.lock_tasks([task.id])
         await Annotation.update({getattr(Annotation, k): v for k, v in fields.items()}).where(Annotation.id == annotation.id)
         await counters.refresh(project.id, [task.id])
     return await Annotation.objects().where(Annotation.id == annotation.id).output(load_json=True).first()
@@ -148,6 +163,7 @@ async def update_annotation(annotation: Annotation, project: Project, task: Task
 
 async def delete_annotation(annotation: Annotation) -> None:
     async with write_tx():
+        await counters.lock_tasks([annotation.task])
         await Annotation.delete().where(Annotation.id == annotation.id)
         await counters.refresh(annotation.project, [annotation.task])
 
@@ -166,6 +182,7 @@ async def create_prediction(task: Task, project: Project, data: dict[str, Any]) 
     row = Prediction(task=task.id, project=project.id, result=clean["result"], score=clean["score"],
                      model_version=clean["model_version"])
     async with write_tx():
+        await counters.lock_tasks([task.id])
         await row.save()
         await counters.refresh(project.id, [task.id])
     return await Prediction.objects().where(Prediction.id == row.id).output(load_json=True).first()
@@ -186,10 +203,11 @@ async def import_predictions(project: Project, items: list[Any]) -> int:
     config = parse_config(project.label_config)
     wanted = [i.get("task") for i in items if isinstance(i, dict)]
     tasks = {t.id: t for t in await Task.objects().where(Task.project == project.id, Task.id.is_in(
-        [t for t in wanted if isinstance(t, int)] or [0])).output(load_json=True)}
+        [t for t in wanted if isinstance(t, int) and not isinstance(t, bool) and 0 < t < 2**31] or [0])).output(load_json=True)}
     rows, errors = [], []
     for index, item in enumerate(items):
-        task = tasks.get(item.get("task")) if isinstance(item, dict) else None
+        key = item.get("task") if isinstance(item, dict) else None
+        task = tasks.get(key) if isinstance(key, int) else None
         if task is None:
             errors.append(f"item {index}: task {item.get('task') if isinstance(item, dict) else item!r} is not in this project")
             continue
@@ -203,6 +221,7 @@ async def import_predictions(project: Project, items: list[Any]) -> int:
     if errors:
         raise InputError({"predictions": errors[:20]})
     async with write_tx():
+        await counters.lock_tasks([r.task for r in rows])
         if rows:
             await Prediction.insert(*rows)
         await counters.refresh(project.id, sorted({r.task for r in rows}))
@@ -211,6 +230,7 @@ async def import_predictions(project: Project, items: list[Any]) -> int:
 
 async def delete_prediction(row: Prediction) -> None:
     async with write_tx():
+        await counters.lock_tasks([row.task])
         await Prediction.delete().where(Prediction.id == row.id)
         await counters.refresh(row.project, [row.task])
 
@@ -271,6 +291,7 @@ async def reviewed_ids(task_ids: list[int]) -> set[int]:
 async def clear_annotations(project_id: int, task_ids: list[int]) -> int:
     """Delete the annotations of many tasks at once; counters move by what was there."""
     async with write_tx():
+        await counters.lock_tasks(task_ids)
         found = await Task.select(Task.id, Task.is_labeled, Task.total_annotations, Task.cancelled_annotations).where(
             Task.project == project_id, Task.id.is_in(task_ids or [0]))
         ids = [t["id"] for t in found]
@@ -285,6 +306,7 @@ async def clear_annotations(project_id: int, task_ids: list[int]) -> int:
 
 async def clear_predictions(project_id: int, task_ids: list[int]) -> int:
     async with write_tx():
+        await counters.lock_tasks(task_ids)
         found = await Task.select(Task.id, Task.total_predictions).where(
             Task.project == project_id, Task.id.is_in(task_ids or [0]))
         ids = [t["id"] for t in found]
