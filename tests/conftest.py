@@ -127,6 +127,9 @@ def chromium():
 @pytest.fixture
 def page(chromium, server):
     """A fresh browser tab (its own cookies) pointed at the server."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)  # CI machines are shared: give a busy one time, not a failure
     context = chromium.new_context(base_url=server.base_url, viewport={"width": 1100, "height": 800})
     tab = context.new_page()
     tab.set_default_timeout(15000)

@@ -54,9 +54,13 @@ def test_project_lifecycle_in_the_browser(page, server):
 
 def test_keyboard_only_login_and_navigation(page, server):
     page.goto("/login")
-    page.keyboard.type(server.admin_email)  # the email field has focus on arrival
+    expect(page.locator("#email")).to_be_focused()  # the email field has focus on arrival
+    page.keyboard.type(server.admin_email)
+    expect(page.locator("#email")).to_have_value(server.admin_email)
     page.keyboard.press("Tab")
+    expect(page.locator("#password")).to_be_focused()
     page.keyboard.type(server.admin_password)
+    expect(page.locator("#password")).to_have_value(server.admin_password)
     page.keyboard.press("Enter")
     expect(page.locator(".who .role")).to_have_text("admin")
     page.keyboard.press("Tab")
