@@ -110,6 +110,22 @@ def _describe(allowed: Any) -> str:
     return words.get(allowed) or " or ".join(f"'{a}'" for a in allowed)
 
 
+class Option(Component):
+    """A child naming one option of its parent (<Label>, <Choice>, <Relation>): its value is the
+    `value` attribute or, as Label Studio allows, the tag's text."""
+
+    kind = "child"
+
+    @property
+    def value(self) -> str:
+        return self.get("value") or self.body
+
+    def validate(self, config: LabelConfig) -> Iterator[ConfigError]:
+        yield from super().validate(config)
+        if not self.value:
+            yield self.error(f"<{self.tag}> needs a value (value=\"…\" or text inside the tag).", "value")
+
+
 class ObjectTag(Component):
     """Data shown to the annotator (Text, Image, …); controls label it by its name."""
 

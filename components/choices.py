@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from components.base import Component, Problem
+from components.base import Option, Problem
 from components.classification import Classification
 
 if TYPE_CHECKING:
@@ -14,19 +14,9 @@ if TYPE_CHECKING:
     from components.render import RenderContext
 
 
-class Choice(Component):
+class Choice(Option):
     tag = "Choice"
-    kind = "child"
     checks = {"selected": "bool", "background": "color"}
-
-    @property
-    def value(self) -> str:
-        return self.get("value") or self.body
-
-    def validate(self, config: LabelConfig) -> Iterator[ConfigError]:
-        yield from super().validate(config)
-        if not self.value:
-            yield self.error("<Choice> needs a value (value=\"…\" or text inside the tag).", "value")
 
 
 class Choices(Classification):

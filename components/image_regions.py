@@ -15,9 +15,13 @@ SLACK = 1e-6  # float noise from the browser's arithmetic
 
 
 class ImageRegions(LabelSet):
+    """Label Studio also writes the unlabelled type (`rectangle` for RectangleLabels): both are read."""
     labels_objects = ("Image",)
     template = "labels.html"
     checks = {**LabelSet.checks, "canRotate": "bool", "fillOpacity": "number"}
+
+    def accepted_types(self) -> tuple[str, ...]:
+        return (self.result_type, self.result_type.removesuffix("labels"))
 
     def region_from_form(self, item: dict[str, Any], ctx: RenderContext) -> dict[str, Any]:
         out = super().region_from_form(item, ctx)
@@ -31,9 +35,6 @@ class RectangleLabels(ImageRegions):
     tag = "RectangleLabels"
     result_type = "rectanglelabels"
     geometry_keys = ("x", "y", "width", "height", "rotation")
-
-    def accepted_types(self) -> tuple[str, ...]:
-        return ("rectanglelabels", "rectangle")
 
     def geometry(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> dict[str, Any]:
         x, y = number(value.get("x"), "x"), number(value.get("y"), "y")
@@ -57,9 +58,6 @@ class PolygonLabels(ImageRegions):
     tag = "PolygonLabels"
     result_type = "polygonlabels"
     geometry_keys = ("points", "closed")
-
-    def accepted_types(self) -> tuple[str, ...]:
-        return ("polygonlabels", "polygon")
 
     def geometry(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> dict[str, Any]:
         points = value.get("points")
@@ -87,9 +85,6 @@ class KeyPointLabels(ImageRegions):
     tag = "KeyPointLabels"
     result_type = "keypointlabels"
     geometry_keys = ("x", "y", "width")
-
-    def accepted_types(self) -> tuple[str, ...]:
-        return ("keypointlabels", "keypoint")
 
     def geometry(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> dict[str, Any]:
         out = {"x": number(value.get("x"), "x"), "y": number(value.get("y"), "y")}

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from components.base import REGION_ID, Component, Control, Problem, _fits
+from components.base import REGION_ID, Control, Option, Problem, _fits
 from components.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -20,19 +20,9 @@ PALETTE = ("#FFA39E", "#FFC069", "#95DE64", "#87E8DE", "#91CAFF", "#D3ADF7", "#F
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
-class Label(Component):
+class Label(Option):
     tag = "Label"
-    kind = "child"
     checks = {"background": "color", "selectedColor": "color", "maxUsages": "int", "selected": "bool"}
-
-    @property
-    def value(self) -> str:
-        return self.get("value") or self.body
-
-    def validate(self, config: LabelConfig) -> Iterator[ConfigError]:
-        yield from super().validate(config)
-        if not self.value:
-            yield self.error("<Label> needs a value (value=\"…\" or text inside the tag).", "value")
 
 
 def integer(value: Any, field: str) -> int:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from components.base import Component, Problem
-from components.errors import ConfigError
+from components.base import Component, Option, Problem
 
 if TYPE_CHECKING:
     from components.config import LabelConfig
@@ -15,19 +13,9 @@ if TYPE_CHECKING:
 DIRECTIONS = ("right", "left", "bi")
 
 
-class Relation(Component):
+class Relation(Option):
     tag = "Relation"
-    kind = "child"
     checks = {"background": "color"}
-
-    @property
-    def value(self) -> str:
-        return self.get("value") or self.body
-
-    def validate(self, config: LabelConfig) -> Iterator[ConfigError]:
-        yield from super().validate(config)
-        if not self.value:
-            yield self.error("<Relation> needs a value.", "value")
 
 
 class Relations(Component):
