@@ -23,6 +23,7 @@ DOCUMENTED = {
     "LABELWELL_COOKIE_SECURE": "`false` (set `true` behind HTTPS)",
     "LABELWELL_UPLOAD_MAX_MB": "`250`",
     "LABELWELL_IMPORT_MAX_TASKS": "`1000000`",
+    "LABELWELL_TASK_LOCK_MINUTES": "`10`",
 }
 
 
@@ -44,6 +45,7 @@ class Settings:
     cookie_secure: bool
     upload_max_bytes: int
     import_max_tasks: int
+    task_lock_seconds: int
 
     @property
     def is_postgres(self) -> bool:
@@ -94,6 +96,7 @@ def load() -> Settings:
         cookie_secure=env("LABELWELL_COOKIE_SECURE", "false").lower() in ("1", "true", "yes"),
         upload_max_bytes=int(float(env("LABELWELL_UPLOAD_MAX_MB", "250")) * 1024 * 1024),
         import_max_tasks=int(env("LABELWELL_IMPORT_MAX_TASKS", "1000000")),
+        task_lock_seconds=int(float(env("LABELWELL_TASK_LOCK_MINUTES", "10")) * 60),
     )
 
 

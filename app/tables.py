@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from piccolo.columns import (
     JSONB,
+    BigInt,
     Boolean,
     DoublePrecision,
     ForeignKey,
@@ -42,6 +43,7 @@ class User(Table, tablename="lw_user"):
     date_joined = Timestamptz(default=TimestamptzNow())
     last_login = Timestamptz(null=True, default=None)
     last_activity = Timestamptz(null=True, default=None)
+    hotkeys = JSONB(default={})  # the workspace's action keys this user remapped: {"submit": "ctrl+enter", …}
 
 
 class ApiToken(Table, tablename="lw_api_token"):
@@ -180,6 +182,8 @@ class AnnotationDraft(Table, tablename="lw_annotation_draft"):
     result = JSONB(default=[])
     lead_time = DoublePrecision(default=0.0)
     was_postponed = Boolean(default=False)
+    parent_prediction = Integer(null=True, default=None)  # the prediction the work began from
+    revision = BigInt(default=0)  # the browser's change counter: older saves never overwrite newer ones
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

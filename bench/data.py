@@ -26,7 +26,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import pg  # noqa: E402
+from bench.engines import on_engines  # noqa: E402
 from tests.helpers import browser, launch  # noqa: E402
 
 CONFIG = """<View><Labels name="label" toName="text"><Label value="PER"/><Label value="ORG"/></Labels>
@@ -118,19 +118,7 @@ def main() -> None:
     tasks_file = folder / "tasks.jsonl"
     make_file(tasks_file, args.tasks)
     print(f"{args.tasks:,} tasks, {tasks_file.stat().st_size / 1e6:.0f} MB of JSONL (1 in 10 annotated)")
-    if args.engine in ("sqlite", "both"):
-        run("sqlite", f"sqlite:///{folder / 'bench.sqlite3'}", tasks_file, args.tasks, args.requests)
-    if args.engine in ("postgres", "both"):
-        bin_dir = pg.find_bin_dir()
-        if bin_dir is None:
-            print("[postgres] skipped: PostgreSQL is not installed")
-            return
-        cluster = pg.Cluster(bin_dir)
-        try:
-            url = pg.create_database(cluster.start(), "bench")
-            run("postgres", url, tasks_file, args.tasks, args.requests)
-        finally:
-            cluster.stop()
+    on_engines(args.engine, folder, lambda engine, url: run(engine, url, tasks_file, args.tasks, args.requests))
 
 
 if __name__ == "__main__":

@@ -169,11 +169,13 @@ class LabelConfig:
     def has_relations_tag(self) -> bool:
         return any(n.tag == "Relations" for n in self.nodes)
 
-    def collect(self, data: dict[str, Any], form: dict[str, list[str]]) -> list[dict[str, Any]]:
-        """Result items from a submitted form; raise Problem naming what is wrong."""
+    def collect(self, data: dict[str, Any], form: dict[str, list[str]], check_required: bool = True) -> list[dict[str, Any]]:
+        """Result items from a submitted form; raise Problem naming what is wrong. Drafts pass
+        check_required=False: half-done work is saved as it is."""
         from components.relations import collect_relations
 
         ctx = self.context(data)
+        ctx.check_required = check_required
         regions: dict[str, dict] = {}
         results: list[dict] = []
         for raw in form.get("region", []):

@@ -44,3 +44,11 @@ def test_benchmark_smoke_run():
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "hello-world floor" in out.stdout and "PATCH /api/projects/{id}" in out.stdout
+
+
+def test_workspace_benchmark_smoke_run():
+    out = subprocess.run([sys.executable, "bench/workspace.py", "--tasks", "50", "--drafts", "20", "--requests", "5",
+                          "--engine", "sqlite"], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert "[sqlite] queue: GET next" in out.stdout and "draft save" in out.stdout
+    assert "every task annotated exactly once: yes" in out.stdout

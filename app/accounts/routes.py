@@ -1,4 +1,4 @@
-"""Pages: log in, log out, and the user's own account (API token, password)."""
+"""Pages: log in, log out, and the user's own account (API token, password, workspace keys)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from litestar.response import Redirect, Template
 
 from app.accounts import service
 from app.auth import PUBLIC, current_user_or_none, user_of
+from app.db import write_tx
 from app.errors import InputError
+from app.labelling import hotkeys
+from app.tables import User
 
 
 def safe_next(target: str | None) -> str:
@@ -48,7 +51,9 @@ async def logout(request: Request) -> Redirect:
 
 
 async def account_context(request: Request, **extra: Any) -> dict[str, Any]:
-    return {"token": await service.token_of(user_of(request)), "errors": {}, **extra}
+    user = user_of(request)
+    return {"token": await service.token_of(user), "errors": {}, "keymap": hotkeys.keymap(user),
+            "actions": hotkeys.ACTIONS, **extra}
 
 
 @get("/account")
@@ -83,4 +88,26 @@ async def account_password(request: Request) -> Template | Redirect:
     return Template("accounts/account.html", context=await account_context(request, errors=errors), status_code=400)
 
 
-ROUTES = [login_page, login_submit, logout, account_page, account_token_reset, account_password]
+@post("/account/hotkeys")
+async def account_hotkeys(request: Request) -> Template | Redirect:
+    form = await request.form()
+    user = user_of(request)
+    if form.get("reset"):
+        cleaned: dict[str, str] = {}
+        message = "Workspace keys are back to their defaults."
+    else:
+        try:
+            cleaned = hotkeys.clean(form)
+        except InputError as exc:
+            # show what was typed, so the clash can be fixed where it is
+            typed = {action: str(form.get(action, "")) for action in hotkeys.ACTIONS}
+            context = await account_context(request, errors=exc.errors, keymap=typed)
+            return Template("accounts/account.html", context=context, status_code=400)
+        message = "Workspace keys saved."
+    async with write_tx():
+        await User.update({User.hotkeys: cleaned}).where(User.id == user.id)
+    flash(request, message, category="success")
+    return Redirect("/account#hotkeys")
+
+
+ROUTES = [login_page, login_submit, logout, account_page, account_token_reset, account_password, account_hotkeys]

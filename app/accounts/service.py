@@ -133,7 +133,8 @@ async def authenticate(email: str, password: str) -> User | None:
 async def user_for_session(uid: Any, epoch: Any) -> User | None:
     if not isinstance(uid, int):
         return None
-    user = await User.objects().where(User.id == uid).first()
+    # load_json: the workspace reads `user.hotkeys` as a dict (Piccolo gives JSON columns as text otherwise)
+    user = await User.objects().where(User.id == uid).output(load_json=True).first()
     if user is None or not user.is_active or user.session_epoch != epoch:
         return None
     return user
@@ -142,7 +143,7 @@ async def user_for_session(uid: Any, epoch: Any) -> User | None:
 async def user_for_token(key: str) -> User | None:
     # one query: this runs on every API request
     owner = ApiToken.select(ApiToken.user).where(ApiToken.key == key)
-    return await User.objects().where(User.id.is_in(owner), User.is_active.eq(True)).first()
+    return await User.objects().where(User.id.is_in(owner), User.is_active.eq(True)).output(load_json=True).first()
 
 
 async def token_of(user: User) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from app.db import data_contains, write_tx
 from app.errors import InputError
 from app.projects import service as projects
-from app.tables import Annotation, Prediction, Project, Task, User
+from app.tables import Annotation, Prediction, Project, Task, TaskLock, User
 from app.tasks import counters
 from components import parse_config
 
@@ -143,6 +143,8 @@ async def create_annotation(user: User, task: Task, project: Project, data: dict
     async with write_tx():
         await counters.lock_tasks([task.id])
         await annotation.save()
+        # the annotator's hold on the task (from the queue) ends with their annotation
+        await TaskLock.delete().where(TaskLock.task == task.id, TaskLock.user == user.id)
         await counters.refresh(project.id, [task.id])
     return await Annotation.objects().where(Annotation.id == annotation.id).output(load_json=True).first()
 

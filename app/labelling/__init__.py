@@ -1,0 +1,1 @@
+"""The labelling workspace: the queue that hands out tasks, drafts, submit and skip."""

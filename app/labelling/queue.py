@@ -1,0 +1,156 @@
+"""Who labels what next: choosing a task and holding it with a lock, in one write transaction.
+
+A task has room for one more annotator when its finished annotations plus the live locks of
+other people are fewer than its overlap. Choosing and locking happen in one transaction that
+writers take in turn (BEGIN IMMEDIATE on SQLite, a per-project advisory lock on PostgreSQL), so
+two annotators can never be handed the same slot. Expired locks simply stop counting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any
+
+from piccolo.querystring import QueryString
+
+from app.db import engine, is_postgres, write_tx
+from app.settings import settings
+from app.tables import Project, TaskLock, User
+
+
+def now() -> dt.datetime:
+    moment = dt.datetime.now(dt.timezone.utc)
+    # SQLite keeps timestamps as text, and str() drops ".000000": keep every moment the same shape
+    # so that text comparisons order them as times
+    return moment.replace(microsecond=1) if moment.microsecond == 0 else moment
+
+
+def lock_ttl() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.task_lock_seconds)
+
+
+async def _raw(sql: str, *args: Any) -> list[dict[str, Any]]:
+    return await engine().run_querystring(QueryString(sql, *args))
+
+
+async def _serialise(project_id: int) -> None:
+    """Queue choices for one project take turns (SQLite's IMMEDIATE transaction already does)."""
+    if is_postgres():
+        await _raw("SELECT pg_advisory_xact_lock(7301, {})", project_id)
+
+
+def _room(project: Project) -> str:
+    """SQL: the task `t` can take one more annotator (finished work plus others' live locks < overlap)."""
+    done = "t.total_annotations + t.cancelled_annotations" if project.skip_queue == "IGNORE_SKIPPED" else "t.total_annotations"
+    return (f"({done} + (SELECT COUNT(*) FROM lw_task_lock l WHERE l.task = t.id AND l.\"user\" <> {{}} "
+            f"AND l.expire_at > {{}})) < t.overlap")
+
+
+NOT_MINE = "NOT EXISTS (SELECT 1 FROM lw_annotation a WHERE a.task = t.id AND a.completed_by = {})"
+
+
+async def _candidate(project: Project, user_id: int, moment: dt.datetime) -> int | None:
+    """The next task for this user by the project's sampling, or None."""
+    where = f"t.project = {{}} AND t.is_labeled = {{}} AND {NOT_MINE} AND {_room(project)}"
+    args: list[Any] = [project.id, False, user_id, user_id, moment]
+    order = "t.inner_id"
+    if project.maximum_annotations > 1:
+        # breadth first, as Label Studio: finish the tasks others have started before opening new ones
+        order = "t.total_annotations DESC, t.inner_id"
+    if project.sampling == "Uncertainty sampling":
+        version = "AND p.model_version = {}" if project.model_version else ""
+        score = f"(SELECT MIN(p.score) FROM lw_prediction p WHERE p.task = t.id {version})"
+        order = f"CASE WHEN {score} IS NULL THEN 1 ELSE 0 END, {score}, {order}"
+        args_order = [project.model_version] * 2 if project.model_version else []
+        rows = await _raw(f"SELECT t.id FROM lw_task t WHERE {where} ORDER BY {order} LIMIT 1", *args, *args_order)
+        return rows[0]["id"] if rows else None
+    if project.sampling == "Uniform sampling" and project.maximum_annotations <= 1:
+        # a random starting point in inner-id order, wrapping round: one index seek, not ORDER BY random()
+        pivot = random.randint(1, max(1, project.next_inner_id - 1))
+        for extra, extra_arg in (("AND t.inner_id >= {}", pivot), ("AND t.inner_id < {}", pivot)):
+            rows = await _raw(f"SELECT t.id FROM lw_task t WHERE {where} {extra} ORDER BY t.inner_id LIMIT 1",
+                              *args, extra_arg)
+            if rows:
+                return rows[0]["id"]
+        return None
+    rows = await _raw(f"SELECT t.id FROM lw_task t WHERE {where} ORDER BY {order} LIMIT 1", *args)
+    return rows[0]["id"] if rows else None
+
+
+async def _requeued_skip(project: Project, user_id: int, moment: dt.datetime) -> int | None:
+    """REQUEUE_FOR_ME: once nothing new is left, the tasks this user skipped come back, oldest skip first."""
+    rows = await _raw(
+        f"SELECT t.id FROM lw_task t JOIN lw_annotation a ON a.task = t.id AND a.completed_by = {{}} "
+        f"AND a.was_cancelled = {{}} WHERE t.project = {{}} AND t.is_labeled = {{}} AND {_room(project)} "
+        f"AND NOT EXISTS (SELECT 1 FROM lw_annotation b WHERE b.task = t.id AND b.completed_by = {{}} "
+        f"AND b.was_cancelled = {{}}) ORDER BY a.updated_at, a.id LIMIT 1",
+        user_id, True, project.id, False, user_id, moment, user_id, False)
+    return rows[0]["id"] if rows else None
+
+
+async def _held(project_id: int, user_id: int, moment: dt.datetime) -> int | None:
+    """A task this user holds a live lock on and has not finished: reopening the queue resumes it."""
+    rows = await _raw(
+        f"SELECT t.id FROM lw_task_lock l JOIN lw_task t ON t.id = l.task WHERE t.project = {{}} "
+        f"AND l.\"user\" = {{}} AND l.expire_at > {{}} AND {NOT_MINE} ORDER BY l.id DESC LIMIT 1",
+        project_id, user_id, moment, user_id)
+    return rows[0]["id"] if rows else None
+
+
+async def _lock(project_id: int, task_id: int, user_id: int, moment: dt.datetime) -> None:
+    """Hold `task_id`: one lock per user and project, so taking a task lets go of the previous one."""
+    # found through the user's own locks (a handful), never through the project's tasks (millions)
+    others = await _raw('SELECT l.id FROM lw_task_lock l JOIN lw_task t ON t.id = l.task '
+                        'WHERE l."user" = {} AND t.project = {} AND l.task <> {}', user_id, project_id, task_id)
+    if others:
+        await TaskLock.delete().where(TaskLock.id.is_in([r["id"] for r in others]))
+    updated = await TaskLock.update({TaskLock.expire_at: moment + lock_ttl()}).where(
+        TaskLock.task == task_id, TaskLock.user == user_id).returning(TaskLock.id)
+    if not updated:
+        await TaskLock.insert(TaskLock(task=task_id, user=user_id, expire_at=moment + lock_ttl()))
+
+
+async def next_task(project: Project, user: User) -> int | None:
+    """The task this user should label now, locked for them; None when nothing is left for them."""
+    async with write_tx():
+        await _serialise(project.id)
+        moment = now()
+        task_id = await _held(project.id, user.id, moment)
+        if task_id is None:
+            task_id = await _candidate(project, user.id, moment)
+        if task_id is None and project.skip_queue == "REQUEUE_FOR_ME":
+            task_id = await _requeued_skip(project, user.id, moment)
+        if task_id is not None:
+            await _lock(project.id, task_id, user.id, moment)
+        # expired locks are dead weight (they no longer count): clear them, by the expiry index
+        await _raw("DELETE FROM lw_task_lock WHERE expire_at <= {}", moment)
+    return task_id
+
+
+async def claim(project: Project, user: User, task_id: int) -> bool:
+    """Open a given task (a shared link, going back): lock it if it has room for this user or they
+    hold it already. False when it is full (others hold or finished it)."""
+    async with write_tx():
+        await _serialise(project.id)
+        moment = now()
+        rows = await _raw(f"SELECT t.id FROM lw_task t WHERE t.id = {{}} AND t.project = {{}} AND ("
+                          f"EXISTS (SELECT 1 FROM lw_task_lock l WHERE l.task = t.id AND l.\"user\" = {{}} AND l.expire_at > {{}}) "
+                          f"OR {_room(project)})", task_id, project.id, user.id, moment, user.id, moment)
+        if not rows:
+            return False
+        await _lock(project.id, task_id, user.id, moment)
+    return True
+
+
+async def renew(task_id: int, user_id: int) -> bool:
+    """Keep holding a task while the annotator works; False if the lock was lost (expired and taken)."""
+    async with write_tx():
+        rows = await TaskLock.update({TaskLock.expire_at: now() + lock_ttl()}).where(
+            TaskLock.task == task_id, TaskLock.user == user_id).returning(TaskLock.id)
+    return bool(rows)
+
+
+async def release(task_id: int, user_id: int) -> None:
+    async with write_tx():
+        await TaskLock.delete().where(TaskLock.task == task_id, TaskLock.user == user_id)
+

@@ -1,0 +1,140 @@
+"""The workspace pages: the queue's entry, one task's workspace, and the htmx requests it sends
+(a draft on every change, submit, skip, the lock's heartbeat and release)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Template
+
+from app.auth import user_of
+from app.errors import InputError
+from app.labelling import hotkeys, queue, service
+from app.projects.api import project_or_404
+from app.settings import settings
+from app.tables import Project, Task, User
+from components import parse_config
+
+
+async def task_or_404(user: User, project_id: int, task_id: int) -> tuple[Project, Task]:
+    project = await project_or_404(user, project_id)
+    task = await Task.objects().where(Task.id == task_id, Task.project == project.id).output(load_json=True).first()
+    if task is None:
+        raise NotFoundException(f"No task {task_id} in this project")
+    return project, task
+
+
+def _go(request: Request, url: str) -> Response:
+    """A full page load of `url`: htmx follows HX-Redirect, a plain form post follows the 303."""
+    if request.htmx:
+        return Response(None, status_code=200, headers={"HX-Redirect": url})
+    return Redirect(url)
+
+
+def _problem(errors: dict[str, list[str]], status: int = 422) -> Template:
+    """An error shown in the workspace's message area, leaving the work on screen as it is."""
+    return Template("labelling/_messages.html", context={"errors": [m for v in errors.values() for m in v]},
+                    status_code=status, headers={"HX-Retarget": "#lw-messages", "HX-Reswap": "innerHTML"})
+
+
+@get("/projects/{project_id:int}/label")
+async def start_labelling(request: Request, project_id: int) -> Template | Redirect:
+    user = user_of(request)
+    project = await project_or_404(user, project_id)
+    task_id = await queue.next_task(project, user)
+    if task_id is not None:
+        return Redirect(f"/projects/{project.id}/label/{task_id}")
+    return Template("labelling/done.html", context={
+        "project": project, "stats": await service.stats(project, user),
+        "history": await service.history(project, user, 10)})
+
+
+@get("/projects/{project_id:int}/label/history")
+async def history_page(request: Request, project_id: int) -> Template:
+    user = user_of(request)
+    project = await project_or_404(user, project_id)
+    return Template("labelling/history.html", context={
+        "project": project, "history": await service.history(project, user, 500),
+        "stats": await service.stats(project, user)})
+
+
+@get("/projects/{project_id:int}/label/{task_id:int}")
+async def workspace(request: Request, project_id: int, task_id: int) -> Template:
+    user = user_of(request)
+    project, task = await task_or_404(user, project_id, task_id)
+    state = await service.start(project, user, task)
+    if state.annotation is None and not await queue.claim(project, user, task.id):
+        return Template("labelling/taken.html", context={"project": project, "task": task}, status_code=409)
+    config = parse_config(project.label_config)
+    context: dict[str, Any] = {
+        "project": project, "task": task, "state": state, "key": secrets.token_urlsafe(16),
+        "form": config.render(task.data, state.results), "keymap": hotkeys.keymap(user), "actions": hotkeys.ACTIONS,
+        "previous": await service.previous_task(project, user, task.id),
+        # from the project's counters: counting what is left for this user would scan every task
+        "remaining": max(0, project.task_number - project.finished_task_number),
+        "stats": await service.stats(project, user),
+        "lock_seconds": settings.task_lock_seconds,
+        "updating": state.annotation is not None and not state.annotation.was_cancelled,
+    }
+    return Template("labelling/workspace.html", context=context)
+
+
+@post("/projects/{project_id:int}/label/{task_id:int}/draft")
+async def save_draft(request: Request, project_id: int, task_id: int) -> Template:
+    user = user_of(request)
+    project, task = await task_or_404(user, project_id, task_id)
+    try:
+        fields = service.form_fields(await request.form())
+        results = await service.save_draft(project, user, task, fields)
+    except InputError as exc:
+        return _problem(exc.errors)
+    config = parse_config(project.label_config)
+    return Template("labelling/_body.html", context={"form": config.render(task.data, results), "saved": True})
+
+
+async def _finish(request: Request, project_id: int, task_id: int, store: Any) -> Response | Template:
+    """Submit or skip, then on to the next task; a refusal is shown beside the work, which stays."""
+    user = user_of(request)
+    project, task = await task_or_404(user, project_id, task_id)
+    try:
+        await store(project, user, task, service.form_fields(await request.form()))
+    except InputError as exc:
+        return _problem(exc.errors)
+    return _go(request, f"/projects/{project.id}/label")
+
+
+@post("/projects/{project_id:int}/label/{task_id:int}/submit")
+async def submit(request: Request, project_id: int, task_id: int) -> Response | Template:
+    return await _finish(request, project_id, task_id, service.submit)
+
+
+@post("/projects/{project_id:int}/label/{task_id:int}/skip")
+async def skip(request: Request, project_id: int, task_id: int) -> Response | Template:
+    return await _finish(request, project_id, task_id, service.skip)
+
+
+@post("/projects/{project_id:int}/label/{task_id:int}/lock", status_code=200)
+async def renew_lock(request: Request, project_id: int, task_id: int) -> Response:
+    """The heartbeat of an open workspace; 409 tells the page its hold was lost."""
+    user = user_of(request)
+    project, task = await task_or_404(user, project_id, task_id)
+    if await queue.renew(task.id, user.id):
+        return Response(None, status_code=204)
+    if await queue.claim(project, user, task.id):  # expired but still free: hold it again
+        return Response(None, status_code=204)
+    return Response({"detail": "Someone else now holds this task."}, status_code=409)
+
+
+@post("/projects/{project_id:int}/label/{task_id:int}/release", status_code=200)
+async def release_lock(request: Request, project_id: int, task_id: int) -> Response:
+    """Sent when the annotator leaves the page, so the task goes back to the pool at once."""
+    user = user_of(request)
+    _, task = await task_or_404(user, project_id, task_id)
+    await queue.release(task.id, user.id)
+    return Response(None, status_code=204)
+
+
+ROUTES = [start_labelling, history_page, workspace, save_draft, submit, skip, renew_lock, release_lock]

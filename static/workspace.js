@@ -1,0 +1,493 @@
+// The labelling workspace. The server renders the form from the config and re-renders it after
+// every change (an htmx request that also stores the draft); this script only does what the
+// browser must: turn a text selection into code-point offsets, keep label and region selection,
+// catch keys, keep undo steps, and hold on to a change while the network is down.
+(function () {
+  "use strict";
+  const root = document.querySelector(".lw-workspace");
+  if (!root || window.Labelwell) return;
+  const form = document.getElementById("lw-work");
+  const body = document.getElementById("lw-body");
+  const messages = document.getElementById("lw-messages");
+  const base = root.dataset.base;
+  const keymap = JSON.parse(root.dataset.keymap || "{}");
+  const META = new Set(["_csrf_token", "key", "lead_time", "revision", "prediction", "restore"]);
+  const loadedAt = performance.now();
+  const leadBase = parseFloat(root.dataset.leadTime) || 0;
+  const pendingKey = "labelwell-pending:" + base;
+  let revision = parseInt(root.dataset.revision, 10) || 0;
+  let selected = null;        // the selected region's id
+  let relationFrom = null;    // a region id while picking the other end of a relation
+  let pressed = {};           // control name -> label values pressed in its palette
+  let undoStack = [], redoStack = [];
+  let current = snapshot();   // the state as last rendered: what an undo returns to
+  let edits = 0;              // local changes so far; a reply to an older state is not swapped in
+  let sentAt = 0, savedAt = 0, offline = false, leaving = false;
+
+  // -- the form's state ---------------------------------------------------------------------
+
+  function snapshot() {
+    const pairs = [];
+    for (const [name, value] of new FormData(form)) if (!META.has(name)) pairs.push([name, String(value)]);
+    return pairs;
+  }
+
+  function leadTime() { return (leadBase + (performance.now() - loadedAt) / 1000).toFixed(3); }
+
+  function stamp() {
+    revision = Math.max(Date.now(), revision + 1);
+    form.elements.revision.value = revision;
+    form.elements.lead_time.value = leadTime();
+  }
+
+  function save() {
+    stamp();
+    sentAt = edits;
+    setSaved("Saving…");
+    htmx.trigger(form, "lw-save");
+  }
+
+  // every change goes through here: one undo step, one draft request
+  function changed() {
+    undoStack.push(current);
+    redoStack = [];
+    current = snapshot();
+    edits += 1;
+    clearMessages();
+    save();
+    buttons();
+  }
+
+  function restore(state) {
+    current = state;
+    edits += 1;
+    body.querySelector("input[name=restore]").value = JSON.stringify(state);
+    save();
+    buttons();
+  }
+
+  function undo() { if (undoStack.length) { redoStack.push(current); restore(undoStack.pop()); } }
+  function redo() { if (redoStack.length) { undoStack.push(current); restore(redoStack.pop()); } }
+
+  function buttons() {
+    form.querySelector("[data-action=undo]").disabled = !undoStack.length;
+    form.querySelector("[data-action=redo]").disabled = !redoStack.length;
+  }
+
+  function setSaved(text) { const el = document.getElementById("lw-saved"); if (el) el.textContent = text; }
+  function clearMessages() { messages.innerHTML = ""; }
+  function say(text, error) {
+    messages.innerHTML = "";
+    const p = document.createElement("p");
+    p.className = "flash " + (error ? "flash-error" : "flash-info");
+    p.textContent = text;
+    messages.appendChild(p);
+  }
+
+  // -- regions ------------------------------------------------------------------------------
+
+  function regionInputs() { return Array.from(body.querySelectorAll("input[name=region]")); }
+  function findRegion(id) {
+    for (const input of regionInputs()) {
+      const item = JSON.parse(input.value);
+      if (String(item.id) === String(id)) return { input, item };
+    }
+    return null;
+  }
+
+  function newId() {
+    const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    const bytes = crypto.getRandomValues(new Uint8Array(10));
+    return Array.from(bytes, (b) => abc[b % 64]).join("");
+  }
+
+  // a new box stays selected (to adjust it at once); a new span does not, so the next label
+  // key labels the next selection instead of relabelling this one
+  function addRegion(item, options) {
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = "region";
+    item.id = item.id || newId();
+    item.origin = item.origin || "manual";
+    input.value = JSON.stringify(item);
+    body.appendChild(input);
+    selected = options && options.select === false ? null : item.id;
+    changed();
+    return item.id;
+  }
+
+  function updateRegion(id, patch, extra) {
+    const found = findRegion(id);
+    if (!found) return;
+    const item = Object.assign(found.item, extra || {});
+    item.value = Object.assign({}, item.value, patch || {});
+    if (item.origin === "prediction") item.origin = "prediction-changed";
+    found.input.value = JSON.stringify(item);
+    changed();
+  }
+
+  function deleteRegion(id) {
+    const found = findRegion(id);
+    if (!found) return;
+    found.input.remove();
+    for (const input of body.querySelectorAll("input[name=relation]")) {
+      const r = JSON.parse(input.value);
+      if (String(r.from_id) === String(id) || String(r.to_id) === String(id)) input.remove();
+    }
+    if (selected === id) selected = null;
+    changed();
+  }
+
+  function select(id) {
+    selected = id || null;
+    showSelection();
+  }
+
+  function showSelection() {
+    for (const el of document.querySelectorAll(".lw-selected")) el.classList.remove("lw-selected");
+    if (!selected) return;
+    for (const el of body.querySelectorAll("[data-region]")) {
+      if (el.dataset.region === selected) el.classList.add("lw-selected");
+    }
+    for (const el of body.querySelectorAll("mark[data-regions]")) {
+      if (el.dataset.regions.split(" ").includes(selected)) el.classList.add("lw-selected");
+    }
+  }
+
+  function addRelation(fromId, toId) {
+    if (fromId === toId) return;
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = "relation";
+    input.value = JSON.stringify({ from_id: fromId, to_id: toId, type: "relation", direction: "right" });
+    body.appendChild(input);
+    changed();
+  }
+
+  function pick(id) {
+    if (relationFrom) {
+      const from = relationFrom;
+      relationFrom = null;
+      root.classList.remove("lw-relating");
+      clearMessages();
+      addRelation(from, id);
+      return;
+    }
+    select(selected === id ? null : id);
+  }
+
+  // -- labels -------------------------------------------------------------------------------
+
+  function palettes() { return Array.from(body.querySelectorAll(".lw-labels[data-control]")); }
+
+  function activeLabel(objectName) {
+    for (const fieldset of palettes()) {
+      const targets = (fieldset.dataset.to || "").split(",");
+      const values = pressed[fieldset.dataset.control];
+      if (targets.includes(objectName) && values) {
+        return { control: fieldset.dataset.control, type: fieldset.dataset.type, values: values.filter((v) => v !== "") };
+      }
+    }
+    return null;
+  }
+
+  function showPressed() {
+    for (const fieldset of palettes()) {
+      const values = pressed[fieldset.dataset.control] || [];
+      for (const button of fieldset.querySelectorAll(".lw-label")) {
+        button.setAttribute("aria-pressed", values.includes(button.dataset.value) ? "true" : "false");
+      }
+    }
+  }
+
+  // a label clicked or its key pressed: label the selected text, else relabel the selected
+  // region, else make it the label that the next selection or drawing gets
+  function useLabel(button) {
+    const fieldset = button.closest(".lw-labels");
+    const control = fieldset.dataset.control, value = button.dataset.value;
+    const span = textSelection();
+    if (span && (fieldset.dataset.to || "").split(",").includes(span.object) && fieldset.dataset.type.endsWith("labels")) {
+      window.getSelection().removeAllRanges();
+      addRegion({ from_name: control, to_name: span.object, type: fieldset.dataset.type,
+                  value: { start: span.start, end: span.end, [fieldset.dataset.type]: [value] } }, { select: false });
+      return;
+    }
+    const region = selected && findRegion(selected);
+    if (region && region.item.from_name === control && value !== "") {
+      const key = fieldset.dataset.type;
+      const now = region.item.value[key] || [];
+      const next = fieldset.dataset.choice === "multiple"
+        ? (now.includes(value) ? now.filter((v) => v !== value) : now.concat([value])) : [value];
+      updateRegion(selected, { [key]: next });
+      return;
+    }
+    const now = pressed[control] || [];
+    if (now.includes(value)) delete pressed[control];
+    else pressed[control] = fieldset.dataset.choice === "multiple" ? now.concat([value]) : [value];
+    showPressed();
+    document.dispatchEvent(new CustomEvent("lw:label", { detail: { control, type: fieldset.dataset.type } }));
+  }
+
+  // -- text selection -> code points of the task's text ---------------------------------------
+
+  // The page shows the task's text cut into pieces, each with data-start (its offset in code
+  // points). A DOM offset counts UTF-16 units, so the text up to the boundary is re-counted.
+  function boundary(textBody, node, offset) {
+    const piece = (node.nodeType === Node.TEXT_NODE ? node.parentElement : node).closest("[data-start]");
+    if (!piece || !textBody.contains(piece)) {
+      const child = node === textBody ? textBody.childNodes[offset] : null;
+      if (child && child.dataset && child.dataset.start) return parseInt(child.dataset.start, 10);
+      return parseInt(textBody.dataset.length, 10);
+    }
+    const range = document.createRange();
+    range.setStart(piece, 0);
+    range.setEnd(node, offset);
+    return parseInt(piece.dataset.start, 10) + Array.from(range.toString()).length;
+  }
+
+  function textSelection() {
+    const sel = window.getSelection();
+    if (!sel || sel.isCollapsed || !sel.rangeCount) return null;
+    const range = sel.getRangeAt(0);
+    for (const textBody of body.querySelectorAll(".lw-text-body")) {
+      if (!range.intersectsNode(textBody)) continue;
+      const length = parseInt(textBody.dataset.length, 10);
+      const start = textBody.contains(range.startContainer) ? boundary(textBody, range.startContainer, range.startOffset) : 0;
+      const end = textBody.contains(range.endContainer) ? boundary(textBody, range.endContainer, range.endOffset) : length;
+      if (end > start) return { object: textBody.closest(".lw-object").dataset.name, start, end };
+    }
+    return null;
+  }
+
+  document.addEventListener("mouseup", (event) => {
+    if (!event.target.closest || !event.target.closest(".lw-text-body")) return;
+    const span = textSelection();
+    if (!span) return;
+    const label = activeLabel(span.object);
+    if (label && label.type.endsWith("labels")) {
+      window.getSelection().removeAllRanges();
+      addRegion({ from_name: label.control, to_name: span.object, type: label.type,
+                  value: { start: span.start, end: span.end, [label.type]: label.values } }, { select: false });
+    }
+  });
+
+  // -- clicks ---------------------------------------------------------------------------------
+
+  document.addEventListener("click", (event) => {
+    const target = event.target;
+    const action = target.closest("[data-action]");
+    if (action && root.contains(action)) {
+      event.preventDefault();
+      run(action.dataset.action, action);
+      return;
+    }
+    const label = target.closest(".lw-label");
+    if (label && body.contains(label) && !label.disabled) { useLabel(label); return; }
+    const mark = target.closest("mark[data-regions]");
+    if (mark && body.contains(mark) && window.getSelection().isCollapsed) {
+      const ids = mark.dataset.regions.split(" ");
+      const at = ids.indexOf(selected);  // clicking again cycles through overlapping spans
+      pick(ids[at >= 0 && at > 0 ? at - 1 : ids.length - 1]);
+      return;
+    }
+    const item = target.closest(".lw-region");
+    if (item && body.contains(item) && !target.closest("input, select, textarea, label, button")) pick(item.dataset.region);
+  });
+
+  form.addEventListener("change", (event) => {
+    if (event.target.type === "hidden") return;
+    changed();
+  });
+  form.addEventListener("submit", (event) => { event.preventDefault(); run("submit"); });
+
+  // typing in a text field: saved once the typist pauses, so a crash mid-sentence loses little
+  let typing = null;
+  form.addEventListener("input", (event) => {
+    if (!event.target.matches("textarea, input[type=text]")) return;
+    clearTimeout(typing);
+    typing = setTimeout(() => changed(), 800);
+  });
+
+  // -- actions and keys -----------------------------------------------------------------------
+
+  function send(path) {
+    clearTimeout(typing);
+    stamp();
+    leaving = true;
+    for (const b of form.querySelectorAll("[data-action=submit], [data-action=skip]")) b.disabled = true;
+    htmx.ajax("POST", base + path, { source: form, target: "#lw-messages", swap: "innerHTML" }).finally(() => {
+      leaving = false;
+      for (const b of form.querySelectorAll("[data-action=submit], [data-action=skip]")) b.disabled = false;
+    });
+  }
+
+  function run(action, element) {
+    switch (action) {
+      case "submit": return send("/submit");
+      case "skip": return form.querySelector("[data-action=skip]") && send("/skip");
+      case "undo": return undo();
+      case "redo": return redo();
+      case "delete": return selected && deleteRegion(selected);
+      case "delete-region": return deleteRegion(element.closest(".lw-region").dataset.region);
+      case "unselect":
+        relationFrom = null; root.classList.remove("lw-relating"); clearMessages(); return select(null);
+      case "relation":
+        if (!selected) return say("Select a region first, then press " + keymap.relation + " and pick the other one.");
+        relationFrom = selected; root.classList.add("lw-relating");
+        return say("Pick the region this one relates to (Escape cancels).");
+      case "previous": if (root.dataset.previous) location.href = root.dataset.previous; return;
+      case "next": location.href = root.dataset.queue; return;
+      case "instructions": {
+        const box = document.getElementById("lw-instructions");
+        if (box) box.hidden = !box.hidden;
+        return;
+      }
+      case "help": {
+        const dialog = document.getElementById("lw-help");
+        if (dialog.open) dialog.close(); else dialog.showModal();
+        return;
+      }
+    }
+  }
+
+  function combo(event) {
+    let key = event.key.toLowerCase();
+    if (event.code && event.code.startsWith("Key")) key = event.code.slice(3).toLowerCase();
+    else if (event.code && event.code.startsWith("Digit") && !event.shiftKey) key = event.code.slice(5);
+    if (key === " ") key = "space";
+    const parts = [];
+    if (event.ctrlKey || event.metaKey) parts.push("ctrl");
+    if (event.altKey) parts.push("alt");
+    if (event.shiftKey && (key.length > 1 || /[a-z0-9]/.test(key))) parts.push("shift");
+    parts.push(key);
+    return parts.join("+");
+  }
+
+  function editing(target) {
+    return target.matches && target.matches("textarea, select, [contenteditable], input:not([type=radio]):not([type=checkbox]):not([type=hidden]):not([type=range])");
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.isComposing || ["Control", "Shift", "Alt", "Meta"].includes(event.key)) return;
+    if (document.getElementById("lw-help").open) return;  // the dialog's own keys (Escape closes it)
+    const keys = combo(event);
+    const inField = editing(event.target);
+    for (const [action, key] of Object.entries(keymap)) {
+      if (key !== keys) continue;
+      if (inField && !/^(ctrl|alt)\+/.test(keys) && action !== "unselect") continue;  // typing wins
+      event.preventDefault();
+      run(action);
+      return;
+    }
+    if (inField || event.ctrlKey || event.metaKey || event.altKey) return;
+    const hotkey = keys.replace(/^shift\+/, "");
+    // label and choice keys: a control of the selected region first, then the task's own
+    const scope = selected && body.querySelector(`.lw-region[data-region="${CSS.escape(selected)}"]`);
+    const candidates = [...(scope ? scope.querySelectorAll("[data-hotkey]") : []), ...body.querySelectorAll("[data-hotkey]")];
+    const hit = candidates.find((el) => (el.dataset.hotkey || "").toLowerCase() === hotkey && !el.disabled);
+    if (!hit) return;
+    event.preventDefault();
+    if (hit.classList.contains("lw-label")) useLabel(hit);
+    else hit.click();
+  });
+
+  // -- talking to the server ----------------------------------------------------------------
+
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    if (!isDraft(event) || event.detail.target !== body) return;
+    if (edits !== sentAt) event.detail.shouldSwap = false;  // newer work is on screen: its own save follows
+  });
+
+  function isDraft(event) {
+    const path = (event.detail.pathInfo && event.detail.pathInfo.requestPath) || "";
+    return event.detail.elt === form && path.endsWith("/draft");
+  }
+
+  document.body.addEventListener("htmx:afterRequest", (event) => {
+    if (event.detail.elt !== form) return;
+    const xhr = event.detail.xhr;
+    if (!isDraft(event)) {
+      // a refused submit or skip may have cut a draft save short: send the work again
+      if (xhr && xhr.status >= 400 && savedAt !== edits) save();
+      return;
+    }
+    if (event.detail.failed && (!xhr || xhr.status === 0)) return;  // sendError handles the network
+    offline = false;
+    document.getElementById("lw-network").hidden = true;
+    localStorage.removeItem(pendingKey);
+    if (xhr && xhr.status === 422 && undoStack.length && edits === sentAt) {
+      // the server refused the change (a limit of the config): the previous state comes back
+      current = undoStack.pop();
+      body.querySelector("input[name=restore]").value = JSON.stringify(current);
+      edits += 1;
+      save();
+      return;
+    }
+    if (xhr && xhr.status < 300) {
+      savedAt = sentAt;
+      setSaved(savedAt === edits ? "Draft saved" : "Saving…");
+    }
+    if (edits !== sentAt) save();
+  });
+
+  function keepOffline() {
+    offline = true;
+    document.getElementById("lw-network").hidden = false;
+    setSaved("Not saved yet");
+    localStorage.setItem(pendingKey, JSON.stringify({ revision, state: current }));
+  }
+  document.body.addEventListener("htmx:sendError", (event) => {
+    if (isDraft(event)) keepOffline();
+    else if (event.detail.elt === form) {
+      keepOffline();
+      say("Not sent: you are offline. Your work is kept; press the button again once the connection is back.", true);
+    }
+  });
+  document.body.addEventListener("htmx:timeout", (event) => { if (isDraft(event)) keepOffline(); });
+  window.addEventListener("online", () => { if (offline) save(); });
+  setInterval(() => { if (offline) save(); }, 4000);
+
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target !== body) return;
+    current = snapshot();
+    rendered();
+  });
+
+  function rendered() {
+    showPressed();
+    if (selected && !findRegion(selected)) selected = null;
+    showSelection();
+    buttons();
+    document.dispatchEvent(new CustomEvent("lw:rendered"));
+  }
+
+  // the hold on the task: renewed while the page is open, let go when the annotator leaves
+  const lockSeconds = parseInt(root.dataset.lockSeconds, 10) || 600;
+  const csrf = form.elements._csrf_token ? form.elements._csrf_token.value : "";
+  setInterval(() => {
+    fetch(base + "/lock", { method: "POST", headers: { "x-csrftoken": csrf } }).then((r) => {
+      if (r.status === 409) say("Someone else now holds this task after a long pause. Your work is kept as a draft.", true);
+    }).catch(() => {});
+  }, Math.max(5, lockSeconds / 3) * 1000);
+  window.addEventListener("pagehide", () => {
+    if (leaving) return;
+    const data = new FormData();
+    data.append("_csrf_token", csrf);
+    navigator.sendBeacon(base + "/release", data);
+  });
+
+  // a change made offline in an earlier visit of this page, newer than the stored draft
+  try {
+    const pending = JSON.parse(localStorage.getItem(pendingKey) || "null");
+    if (pending && pending.revision > revision && Array.isArray(pending.state)) {
+      undoStack.push(current);
+      restore(pending.state);
+      say("Your change made while offline was restored and saved.");
+    } else localStorage.removeItem(pendingKey);
+  } catch (e) { localStorage.removeItem(pendingKey); }
+
+  window.Labelwell = { form, activeLabel, addRegion, updateRegion, deleteRegion, select, newId,
+                       selected: () => selected, changed, save, undo, redo };
+  rendered();
+  root.dataset.ready = "true";  // for people's scripts and browser tests: keys and clicks work from here
+})();
