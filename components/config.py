@@ -142,9 +142,12 @@ class LabelConfig:
     def context(self, data: dict[str, Any], results: Iterable[dict] = (), readonly: bool = False) -> RenderContext:
         return RenderContext(self, data, list(results), readonly)
 
-    def render(self, data: dict[str, Any], results: Iterable[dict] = (), readonly: bool = False) -> Markup:
-        """The annotation form for a task, showing `results` (an annotation, prediction or draft)."""
+    def render(self, data: dict[str, Any], results: Iterable[dict] = (), readonly: bool = False,
+               workspace: bool = False) -> Markup:
+        """The annotation form for a task, showing `results` (an annotation, prediction or draft);
+        `workspace` adds the tools only the labelling page's scripts drive (image toolbar, delete)."""
         ctx = self.context(data, results, readonly)
+        ctx.workspace = workspace and not readonly
         return ctx.render(FormRoot(self))
 
     # helpers the partials call

@@ -57,6 +57,7 @@ class RenderContext:
     data: dict[str, Any]
     results: list[dict[str, Any]] = field(default_factory=list)
     readonly: bool = False
+    workspace: bool = False  # the labelling page, whose scripts drive the tools (not a preview)
     check_required: bool = True  # off for drafts: half-done work is saved as it is
     memo: dict[Any, Any] = field(default_factory=dict)  # per-render cache: labels, colours
     by_from: dict[str, list[dict]] = field(init=False)

@@ -27,6 +27,8 @@ async def forwards():
             "ALTER TABLE lw_annotation_draft ADD COLUMN revision BIGINT NOT NULL DEFAULT 0",
             "CREATE INDEX IF NOT EXISTS lw_annotation_unique_id ON lw_annotation (completed_by, unique_id)",
             "CREATE INDEX IF NOT EXISTS lw_lock_user ON lw_task_lock (\"user\", task)",
+            # the queue with several annotators per task: tasks in progress first, then in order
+            "CREATE INDEX IF NOT EXISTS lw_task_queue_breadth ON lw_task (project, is_labeled, total_annotations DESC, inner_id)",
         ):
             await RawSQL.raw(sql)
 

@@ -271,6 +271,26 @@
     }
   });
 
+  // Keyboard selection: in a focused text, arrows move a caret and Shift+arrows extend the
+  // selection (Ctrl for whole words), so spans can be made without a mouse. Chrome and Firefox
+  // can move a selection in text that is not editable (Selection.modify).
+  function keyboardSelect(event) {
+    const textBody = event.target.closest && event.target.closest(".lw-text-body");
+    if (!textBody || !body.contains(textBody) || !/^Arrow(Left|Right|Up|Down)$/.test(event.key) || event.altKey) return false;
+    const sel = window.getSelection();
+    if (!sel.rangeCount || !textBody.contains(sel.anchorNode)) {
+      const walker = document.createTreeWalker(textBody, NodeFilter.SHOW_TEXT);
+      const first = walker.nextNode();
+      if (!first) return false;
+      sel.collapse(first, 0);
+    }
+    const forward = event.key === "ArrowRight" || event.key === "ArrowDown";
+    const unit = event.key.endsWith("Up") || event.key.endsWith("Down") ? "line" : (event.ctrlKey || event.metaKey) ? "word" : "character";
+    sel.modify(event.shiftKey ? "extend" : "move", forward ? "forward" : "backward", unit);
+    event.preventDefault();
+    return true;
+  }
+
   // -- clicks ---------------------------------------------------------------------------------
 
   document.addEventListener("click", (event) => {
@@ -301,17 +321,19 @@
   form.addEventListener("submit", (event) => { event.preventDefault(); run("submit"); });
 
   // typing in a text field: saved once the typist pauses, so a crash mid-sentence loses little
-  let typing = null;
+  let typing = null, typingPending = false;
   form.addEventListener("input", (event) => {
     if (!event.target.matches("textarea, input[type=text]")) return;
     clearTimeout(typing);
-    typing = setTimeout(() => changed(), 800);
+    typingPending = true;
+    typing = setTimeout(() => { typingPending = false; changed(); }, 800);
   });
 
   // -- actions and keys -----------------------------------------------------------------------
 
   function send(path) {
     clearTimeout(typing);
+    typingPending = false;
     stamp();
     leaving = true;
     for (const b of form.querySelectorAll("[data-action=submit], [data-action=skip]")) b.disabled = true;
@@ -370,6 +392,7 @@
   document.addEventListener("keydown", (event) => {
     if (event.isComposing || ["Control", "Shift", "Alt", "Meta"].includes(event.key)) return;
     if (document.getElementById("lw-help").open) return;  // the dialog's own keys (Escape closes it)
+    if (keyboardSelect(event)) return;
     const keys = combo(event);
     const inField = editing(event.target);
     for (const [action, key] of Object.entries(keymap)) {
@@ -395,7 +418,8 @@
 
   document.body.addEventListener("htmx:beforeSwap", (event) => {
     if (!isDraft(event) || event.detail.target !== body) return;
-    if (edits !== sentAt) event.detail.shouldSwap = false;  // newer work is on screen: its own save follows
+    // newer work is on screen (a change, or typing not yet saved): its own save follows
+    if (edits !== sentAt || typingPending) event.detail.shouldSwap = false;
   });
 
   function isDraft(event) {
@@ -464,13 +488,23 @@
   // the hold on the task: renewed while the page is open, let go when the annotator leaves
   const lockSeconds = parseInt(root.dataset.lockSeconds, 10) || 600;
   const csrf = form.elements._csrf_token ? form.elements._csrf_token.value : "";
-  setInterval(() => {
+  function heartbeat() {
     fetch(base + "/lock", { method: "POST", headers: { "x-csrftoken": csrf } }).then((r) => {
       if (r.status === 409) say("Someone else now holds this task after a long pause. Your work is kept as a draft.", true);
     }).catch(() => {});
-  }, Math.max(5, lockSeconds / 3) * 1000);
+  }
+  if (!root.dataset.updating) {  // reopening one's own annotation holds nothing
+    setInterval(heartbeat, Math.max(5, lockSeconds / 3) * 1000);
+    // after a reload, the old page's goodbye may land after this page took the task: hold it again
+    setTimeout(heartbeat, 1000);
+  }
   window.addEventListener("pagehide", () => {
     if (leaving) return;
+    if (typingPending || savedAt !== edits) {
+      // work not yet saved (a pause in typing, a request in flight): send it on the way out
+      stamp();
+      navigator.sendBeacon(base + "/draft", new FormData(form));
+    }
     const data = new FormData();
     data.append("_csrf_token", csrf);
     navigator.sendBeacon(base + "/release", data);

@@ -93,7 +93,7 @@ def tab(chromium):
 
 
 def open_form(tab, results=(), xml=CONFIG):
-    tab.set_content(page_html(str(parse_config(xml).render(DATA, list(results)))))
+    tab.set_content(page_html(str(parse_config(xml).render(DATA, list(results), workspace=True))))
     tab.wait_for_function("document.querySelector('.lw-image-frame img').naturalWidth === 400")
 
 
@@ -112,7 +112,7 @@ def drag(tab, start, end):
 
 def rerender(tab, *results) -> None:
     """What follows a save: the server renders the form again, the workspace swaps it in."""
-    tab.evaluate("html => rerender(html)", str(parse_config(CONFIG).render(DATA, list(results))))
+    tab.evaluate("html => rerender(html)", str(parse_config(CONFIG).render(DATA, list(results), workspace=True)))
 
 
 def scroll_to(tab, left: int, top: int) -> None:
@@ -134,10 +134,10 @@ def near(got: dict, **want: float) -> None:
         assert got[key] == pytest.approx(value, abs=0.3), (key, got)
 
 
-def test_toolbar_shows_the_tools_the_config_allows_and_only_when_editable():
+def test_toolbar_shows_the_tools_the_config_allows_and_only_in_the_workspace():
     xml = ('<View><Image name="img" value="$image"/><RectangleLabels name="box" toName="img"><Label value="A"/>'
            '</RectangleLabels><KeyPoint name="pt" toName="img"/></View>')
-    html = lxml.html.fromstring(str(parse_config(xml).render(DATA)))
+    html = lxml.html.fromstring(str(parse_config(xml).render(DATA, workspace=True)))
     tools = [b.get("data-testid") for b in html.xpath("//*[@role='toolbar']//button")]
     assert tools == ["tool-select", "tool-rectangle", "tool-keypoint", "zoom-in", "zoom-out", "zoom-reset"]
     point = html.xpath("//button[@data-tool='keypoint']")[0]
@@ -145,6 +145,8 @@ def test_toolbar_shows_the_tools_the_config_allows_and_only_when_editable():
     assert html.xpath("//*[@role='status']")
     readonly = str(parse_config(xml).render(DATA, [box(1, 2, 3, 4, label="A")], readonly=True))
     assert "lw-image-tools" not in readonly and "lw-image-edit" not in readonly and 'data-testid="shape-b1"' in readonly
+    preview = str(parse_config(xml).render(DATA))  # an editable form outside the workspace (the config preview)
+    assert "lw-image-tools" not in preview
 
 
 def test_drawing_a_box_gives_the_pressed_label_and_percent_of_the_original(tab):

@@ -277,7 +277,9 @@ def test_a_held_task_link_does_not_open_for_someone_else(server, api, team):
         taken = wb.get(link)
         assert taken.status_code == 409 and html(taken).cssselect("[data-testid=task-taken]")
         assert wa.get(link).status_code == 200  # the holder's own link (a reload) works
-        # leaving the page lets go at once
+        # leaving the page lets go (after a grace of two seconds, in case it was a reload)
         csrf = lxml.html.fromstring(page.text).xpath("//input[@name='_csrf_token']/@value")[0]
         assert wa.post(f"{link}/release", data={"_csrf_token": csrf}).status_code == 204
+        assert wb.get(link).status_code == 409
+        time.sleep(2.2)
         assert wb.get(link).status_code == 200

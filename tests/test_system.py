@@ -47,8 +47,10 @@ def test_benchmark_smoke_run():
 
 
 def test_workspace_benchmark_smoke_run():
-    out = subprocess.run([sys.executable, "bench/workspace.py", "--tasks", "50", "--drafts", "20", "--requests", "5",
-                          "--engine", "sqlite"], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    out = subprocess.run([sys.executable, "bench/workspace.py", "--tasks", "80", "--work", "20", "--annotators", "4",
+                          "--drafts", "20", "--requests", "5", "--engine", "sqlite"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr
-    assert "[sqlite] queue: GET next" in out.stdout and "draft save" in out.stdout
-    assert "every task annotated exactly once: yes" in out.stdout
+    assert "[sqlite] next, 1 annotator" in out.stdout and "next, 4 annotators at once" in out.stdout
+    assert "draft save + swap" in out.stdout
+    assert out.stdout.count("each annotated once: yes") == 2

@@ -133,6 +133,21 @@ def test_region_delete_undo_and_redo(page, server, annotator_in):
     expect(page.locator("mark.lw-span")).to_have_count(0)
     page.keyboard.press("Control+z")
     expect(page.locator("mark.lw-span")).to_have_text(["Turing"])
+    # a span by keyboard alone: focus the text, Shift+arrows select, the label's key labels
+    page.get_by_test_id("object-text").locator(".lw-text-body").focus()
+    for _ in range(4):
+        page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("2")
+    expect(page.locator("mark.lw-span")).to_have_text(["Alan", "Turing"])
+    # a relation: select one span, Alt+R, pick the other
+    page.locator("mark.lw-span", has_text="Turing").click()
+    page.keyboard.press("Alt+r")
+    page.locator("mark.lw-span", has_text="Alan").click()
+    expect(page.locator("#lw-body input[name=relation]")).to_have_count(1)
+    expect(page.locator("#lw-saved")).to_have_text("Draft saved")
+    page.reload()
+    ready(page)
+    expect(page.locator("#lw-body input[name=relation]")).to_have_count(1)
 
 
 def test_classification_by_keyboard_only(page, server, api, annotator_in):
@@ -240,3 +255,22 @@ def test_two_annotators_never_get_the_same_task(chromium, server, annotator_in, 
     finally:
         for c in contexts:
             c.close()
+
+
+def test_typing_is_kept_even_when_the_page_is_left_at_once(page, server, annotator_in):
+    config = """<View><Text name="text" value="$text"/><TextArea name="note" toName="text" rows="2"/></View>"""
+    project, user = annotator_in(config, [{"text": "one"}])
+    log_in(page, user["email"], user["password"])
+    page.goto(f"/projects/{project['id']}/label")
+    ready(page)
+    link = page.url
+    box = page.locator(".lw-textarea textarea").first
+    box.fill("first words")
+    expect(page.locator("#lw-saved")).to_have_text("Draft saved")  # saved after a pause in typing
+    box.press("End")
+    page.keyboard.type(" and more")
+    page.goto("/projects")  # left before the pause: the unsaved words go with the page's goodbye
+    page.wait_for_timeout(500)
+    page.goto(link)
+    ready(page)
+    expect(page.locator(".lw-textarea textarea").first).to_have_value("first words and more")

@@ -8,6 +8,7 @@ from typing import Any
 
 from app import security
 from app.db import write_tx
+from app import rows
 from app.errors import InputError
 from app.tables import ROLES, Annotation, ApiToken, Project, Review, User
 
@@ -133,17 +134,15 @@ async def authenticate(email: str, password: str) -> User | None:
 async def user_for_session(uid: Any, epoch: Any) -> User | None:
     if not isinstance(uid, int):
         return None
-    # load_json: the workspace reads `user.hotkeys` as a dict (Piccolo gives JSON columns as text otherwise)
-    user = await User.objects().where(User.id == uid).output(load_json=True).first()
+    user = await rows.one(User, "id = {}", uid)  # every page request: plain SQL (app/rows.py)
     if user is None or not user.is_active or user.session_epoch != epoch:
         return None
     return user
 
 
 async def user_for_token(key: str) -> User | None:
-    # one query: this runs on every API request
-    owner = ApiToken.select(ApiToken.user).where(ApiToken.key == key)
-    return await User.objects().where(User.id.is_in(owner), User.is_active.eq(True)).output(load_json=True).first()
+    # one query in plain SQL (app/rows.py): this runs on every API request
+    return await rows.one(User, "id = (SELECT \"user\" FROM lw_api_token WHERE key = {}) AND is_active = {}", key, True)
 
 
 async def token_of(user: User) -> str:

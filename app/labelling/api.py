@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, get
 from litestar.exceptions import NotFoundException
 
+from app import rows
 from app.auth import user_of
 from app.labelling import queue
 from app.projects.api import both, project_or_404
@@ -23,7 +24,7 @@ async def next_task(request: Request, project_id: int) -> dict[str, Any]:
     task_id = await queue.next_task(project, user)
     if task_id is None:
         raise NotFoundException("No more tasks for you in this project")
-    task = await Task.objects().where(Task.id == task_id).output(load_json=True).first()
+    task = await rows.one(Task, "id = {}", task_id)
     annotations = await tasks.annotations_of(user, project, [task.id])
     return task_json(task, annotations, await tasks.predictions_of([task.id]))
 

@@ -98,16 +98,13 @@ async def _held(project_id: int, user_id: int, moment: dt.datetime) -> int | Non
 
 
 async def _lock(project_id: int, task_id: int, user_id: int, moment: dt.datetime) -> None:
-    """Hold `task_id`: one lock per user and project, so taking a task lets go of the previous one."""
-    # found through the user's own locks (a handful), never through the project's tasks (millions)
-    others = await _raw('SELECT l.id FROM lw_task_lock l JOIN lw_task t ON t.id = l.task '
-                        'WHERE l."user" = {} AND t.project = {} AND l.task <> {}', user_id, project_id, task_id)
-    if others:
-        await TaskLock.delete().where(TaskLock.id.is_in([r["id"] for r in others]))
-    updated = await TaskLock.update({TaskLock.expire_at: moment + lock_ttl()}).where(
-        TaskLock.task == task_id, TaskLock.user == user_id).returning(TaskLock.id)
-    if not updated:
-        await TaskLock.insert(TaskLock(task=task_id, user=user_id, expire_at=moment + lock_ttl()))
+    """Hold `task_id`: one lock per user and project, so taking a task lets go of the previous one.
+    The user's locks in the project are found through their own locks (a handful), never
+    through the project's tasks (millions)."""
+    await _raw('DELETE FROM lw_task_lock WHERE "user" = {} AND task IN (SELECT l.task FROM lw_task_lock l '
+               'JOIN lw_task t ON t.id = l.task WHERE l."user" = {} AND t.project = {})', user_id, user_id, project_id)
+    await _raw('INSERT INTO lw_task_lock (task, "user", expire_at) VALUES ({}, {}, {})', task_id, user_id,
+               moment + lock_ttl())
 
 
 async def next_task(project: Project, user: User) -> int | None:
@@ -122,8 +119,9 @@ async def next_task(project: Project, user: User) -> int | None:
             task_id = await _requeued_skip(project, user.id, moment)
         if task_id is not None:
             await _lock(project.id, task_id, user.id, moment)
-        # expired locks are dead weight (they no longer count): clear them, by the expiry index
-        await _raw("DELETE FROM lw_task_lock WHERE expire_at <= {}", moment)
+        if random.random() < 0.05:
+            # expired locks no longer count, they only take room: clear them now and then
+            await _raw("DELETE FROM lw_task_lock WHERE expire_at <= {}", moment)
     return task_id
 
 
@@ -150,7 +148,14 @@ async def renew(task_id: int, user_id: int) -> bool:
     return bool(rows)
 
 
+RELEASE_GRACE = dt.timedelta(seconds=2)
+
+
 async def release(task_id: int, user_id: int) -> None:
+    """Let go of a task when its page is left. Not at once: on a reload the goodbye of the old page
+    can arrive after the new page took the task again, and the new page renews its hold within
+    a second. A page that is really gone frees the task two seconds later."""
     async with write_tx():
-        await TaskLock.delete().where(TaskLock.task == task_id, TaskLock.user == user_id)
+        await TaskLock.update({TaskLock.expire_at: now() + RELEASE_GRACE}).where(
+            TaskLock.task == task_id, TaskLock.user == user_id)
 

@@ -10,6 +10,7 @@ from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
+from app import rows
 from app.auth import user_of
 from app.errors import InputError
 from app.labelling import hotkeys, queue, service
@@ -21,7 +22,7 @@ from components import parse_config
 
 async def task_or_404(user: User, project_id: int, task_id: int) -> tuple[Project, Task]:
     project = await project_or_404(user, project_id)
-    task = await Task.objects().where(Task.id == task_id, Task.project == project.id).output(load_json=True).first()
+    task = await rows.one(Task, "id = {} AND project = {}", task_id, project.id)
     if task is None:
         raise NotFoundException(f"No task {task_id} in this project")
     return project, task
@@ -71,7 +72,7 @@ async def workspace(request: Request, project_id: int, task_id: int) -> Template
     config = parse_config(project.label_config)
     context: dict[str, Any] = {
         "project": project, "task": task, "state": state, "key": secrets.token_urlsafe(16),
-        "form": config.render(task.data, state.results), "keymap": hotkeys.keymap(user), "actions": hotkeys.ACTIONS,
+        "form": config.render(task.data, state.results, workspace=True), "keymap": hotkeys.keymap(user), "actions": hotkeys.ACTIONS,
         "previous": await service.previous_task(project, user, task.id),
         # from the project's counters: counting what is left for this user would scan every task
         "remaining": max(0, project.task_number - project.finished_task_number),
@@ -92,7 +93,7 @@ async def save_draft(request: Request, project_id: int, task_id: int) -> Templat
     except InputError as exc:
         return _problem(exc.errors)
     config = parse_config(project.label_config)
-    return Template("labelling/_body.html", context={"form": config.render(task.data, results), "saved": True})
+    return Template("labelling/_body.html", context={"form": config.render(task.data, results, workspace=True)})
 
 
 async def _finish(request: Request, project_id: int, task_id: int, store: Any) -> Response | Template:

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from app import rows
 from app.db import write_tx
 from app.errors import InputError
 from app.labelling import queue
@@ -32,13 +33,12 @@ class Start:
 
 
 async def mine(task_id: int, user_id: int) -> list[Annotation]:
-    return await Annotation.objects().where(Annotation.task == task_id, Annotation.completed_by == user_id).order_by(
-        Annotation.id).output(load_json=True)
+    return await rows.many(Annotation, "task = {} AND completed_by = {}", task_id, user_id, tail="ORDER BY id")
 
 
 async def draft_of(task_id: int, user_id: int) -> AnnotationDraft | None:
-    return await AnnotationDraft.objects().where(AnnotationDraft.task == task_id, AnnotationDraft.user == user_id).order_by(
-        AnnotationDraft.id, ascending=False).output(load_json=True).first()
+    found = await rows.many(AnnotationDraft, 'task = {} AND "user" = {}', task_id, user_id, tail="ORDER BY id DESC LIMIT 1")
+    return found[0] if found else None
 
 
 async def starting_prediction(project: Project, task_id: int) -> Prediction | None:
@@ -120,15 +120,18 @@ async def mark_origins(results: list[dict[str, Any]], prediction_id: int | None)
     return results
 
 
-def collect(project: Project, task: Task, fields: dict[str, list[str]], check_required: bool) -> list[dict[str, Any]]:
+def collect(project: Project, task: Task, fields: dict[str, list[str]], required: bool, final: bool) -> list[dict[str, Any]]:
+    """The form as result JSON. collect() already checks each region and value as it reads them;
+    what is stored for good (a submit or skip) is checked once more as any imported result is."""
     config = parse_config(project.label_config)
     try:
-        results = config.collect(task.data, fields, check_required=check_required)
+        results = config.collect(task.data, fields, check_required=required)
     except Problem as exc:
         raise InputError({"result": [str(exc)]}) from None
-    errors, _ = config.check_results(results, task.data)
-    if errors:
-        raise InputError({"result": errors})
+    if final:
+        errors, _ = config.check_results(results, task.data)
+        if errors:
+            raise InputError({"result": errors})
     return results
 
 
@@ -136,7 +139,7 @@ async def save_draft(project: Project, user: User, task: Task, fields: dict[str,
     """Store the work as it is now; a save older than the stored one (a late request) is ignored,
     and so is one from a workspace whose annotation was already submitted."""
     prediction_id = _prediction_id(fields)
-    results = await mark_origins(collect(project, task, fields, check_required=False), prediction_id)
+    results = await mark_origins(collect(project, task, fields, required=False, final=False), prediction_id)
     revision, lead_time = _number(fields, "revision", int), _number(fields, "lead_time")
     key = (fields.get("key") or [""])[0]
     own = _own(await mine(task.id, user.id))
@@ -195,7 +198,7 @@ async def _store(project: Project, user: User, task: Task, fields: dict[str, lis
 
 
 async def submit(project: Project, user: User, task: Task, fields: dict[str, list[str]]) -> Annotation:
-    results = await mark_origins(collect(project, task, fields, check_required=True), _prediction_id(fields))
+    results = await mark_origins(collect(project, task, fields, required=True, final=True), _prediction_id(fields))
     if not results and not project.enable_empty_annotation:
         raise InputError({"result": ["This project does not accept an empty annotation: label something, or skip."]})
     return await _store(project, user, task, fields, results, cancelled=False)
@@ -205,7 +208,7 @@ async def skip(project: Project, user: User, task: Task, fields: dict[str, list[
     """A skip is an annotation with was_cancelled, as in Label Studio; the work so far is kept in it."""
     if not project.show_skip_button:
         raise InputError({"skip": ["This project does not allow skipping."]})
-    results = collect(project, task, fields, check_required=False)
+    results = collect(project, task, fields, required=False, final=True)
     return await _store(project, user, task, fields, results, cancelled=True)
 
 

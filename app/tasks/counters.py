@@ -29,24 +29,27 @@ async def next_inner_ids(project_id: int, count: int) -> int:
 
 async def refresh(project_id: int, task_ids: list[int]) -> None:
     """Recount the given tasks from their rows and move the project's counters by the difference.
-    Runs inside the caller's write transaction, after lock_tasks()."""
+    Runs inside the caller's write transaction, after lock_tasks(). One query reads the tasks
+    with their counts (this runs on every annotation saved)."""
     if not task_ids:
         return
-    before = {r["id"]: r for r in await Task.select(Task.id, Task.overlap, *[getattr(Task, c) for c in TASK_COUNTERS])
-              .where(Task.id.is_in(task_ids))}
-    done: dict[int, int] = defaultdict(int)
-    skipped: dict[int, int] = defaultdict(int)
-    for row in await Annotation.select(Annotation.task, Annotation.was_cancelled).where(Annotation.task.is_in(task_ids)):
-        (skipped if row["was_cancelled"] else done)[row["task"]] += 1
-    predicted: dict[int, int] = defaultdict(int)
-    for row in await Prediction.select(Prediction.task).where(Prediction.task.is_in(task_ids)):
-        predicted[row["task"]] += 1
+    from piccolo.querystring import QueryString
+
+    from app.db import engine
+
+    ids = ", ".join(str(int(i)) for i in sorted(set(task_ids)))  # ints only: safe to inline
+    found = await engine().run_querystring(QueryString(
+        "SELECT t.id, t.overlap, t.total_annotations, t.cancelled_annotations, t.total_predictions, t.is_labeled, "
+        "(SELECT COUNT(*) FROM lw_annotation a WHERE a.task = t.id AND a.was_cancelled = {}) AS done, "
+        "(SELECT COUNT(*) FROM lw_annotation a WHERE a.task = t.id AND a.was_cancelled = {}) AS skipped, "
+        f"(SELECT COUNT(*) FROM lw_prediction p WHERE p.task = t.id) AS predicted FROM lw_task t WHERE t.id IN ({ids})",
+        False, True))
     delta: dict[str, int] = defaultdict(int)
-    for task_id, old in before.items():
-        new = {"total_annotations": done[task_id], "cancelled_annotations": skipped[task_id],
-               "total_predictions": predicted[task_id], "is_labeled": done[task_id] >= max(1, old["overlap"])}
+    for old in found:
+        new = {"total_annotations": old["done"], "cancelled_annotations": old["skipped"],
+               "total_predictions": old["predicted"], "is_labeled": old["done"] >= max(1, old["overlap"])}
         if any(new[c] != old[c] for c in TASK_COUNTERS):
-            await Task.update({getattr(Task, c): v for c, v in new.items()}).where(Task.id == task_id)
+            await Task.update({getattr(Task, c): v for c, v in new.items()}).where(Task.id == old["id"])
         delta["total_annotations_number"] += new["total_annotations"] - old["total_annotations"]
         delta["skipped_annotations_number"] += new["cancelled_annotations"] - old["cancelled_annotations"]
         delta["total_predictions_number"] += new["total_predictions"] - old["total_predictions"]
