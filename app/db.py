@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import weakref
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -121,7 +122,9 @@ def engine() -> Engine:
     return found
 
 
-_sqlite_writer: asyncio.Lock | None = None
+# one lock per event loop: the worker runs each job in a loop of its own, and an asyncio.Lock
+# belongs to the loop it was first waited on in
+_sqlite_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 @contextlib.asynccontextmanager
@@ -131,16 +134,14 @@ async def write_tx() -> AsyncIterator[None]:
     Writers of this process also queue on an asyncio lock first: SQLite's own busy handler makes
     a waiting writer sleep in steps of up to 100 ms, which under contention costs more than the
     writes themselves; it is left for waits on other processes (the worker)."""
-    global _sqlite_writer
     db = engine()
     if isinstance(db, SQLiteEngine):
         if db.current_transaction.get() is not None:  # nested: already inside the write
             async with db.transaction(transaction_type=TransactionType.immediate):
                 yield
             return
-        if _sqlite_writer is None:
-            _sqlite_writer = asyncio.Lock()
-        async with _sqlite_writer, db.transaction(transaction_type=TransactionType.immediate):
+        writer = _sqlite_writers.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+        async with writer, db.transaction(transaction_type=TransactionType.immediate):
             yield
     else:
         async with db.transaction():

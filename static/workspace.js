@@ -58,12 +58,24 @@
     buttons();
   }
 
+  // An undo, redo or recovered change: the server renders `state`. Until that reply is on screen
+  // the form shows the old state, so it takes no input (a change made on it would be lost).
+  let restoring = null;
   function restore(state) {
     current = state;
+    restoring = state;
+    body.inert = true;
     edits += 1;
-    body.querySelector("input[name=restore]").value = JSON.stringify(state);
     save();
     buttons();
+    setTimeout(() => {  // no reply (offline): give the form back as it is, and save that instead
+      if (restoring !== state) return;
+      restoring = null;
+      body.inert = false;
+      current = snapshot();
+      edits += 1;
+      save();
+    }, 5000);
   }
 
   function undo() { if (undoStack.length) { redoStack.push(current); restore(undoStack.pop()); } }
@@ -416,19 +428,47 @@
 
   // -- talking to the server ----------------------------------------------------------------
 
+  // the state to restore travels with the request itself, never in the form (see restore())
+  // the CSRF token of the current session: after signing in again (in another tab) the token this
+  // page was served with no longer matches, and a retried save must carry the new one
+  function csrfNow() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : csrf;
+  }
+
+  document.body.addEventListener("htmx:configRequest", (event) => {
+    if (!fromForm(event)) return;
+    event.detail.headers["x-csrftoken"] = csrfNow();
+    event.detail.parameters._csrf_token = csrfNow();
+    if (restoring) event.detail.parameters.restore = JSON.stringify(restoring);
+    else delete event.detail.parameters.restore;
+  });
+
+  // a draft's reply is swapped in only when it is the form itself (200 from /draft) for the work
+  // on screen; a login page after an expired session, or an error page, never replaces the work
+  function isForm(xhr) {
+    return xhr && xhr.status === 200 && new URL(xhr.responseURL || location.href, location.href).pathname.endsWith("/draft");
+  }
+
   document.body.addEventListener("htmx:beforeSwap", (event) => {
     if (!isDraft(event) || event.detail.target !== body) return;
+    if (!isForm(event.detail.xhr)) { event.detail.shouldSwap = false; return; }
     // newer work is on screen (a change, or typing not yet saved): its own save follows
     if (edits !== sentAt || typingPending) event.detail.shouldSwap = false;
   });
 
+  // the form's own request (in swap events htmx's `elt` is the target; the requester is in requestConfig)
+  function fromForm(event) {
+    return ((event.detail.requestConfig && event.detail.requestConfig.elt) || event.detail.elt) === form;
+  }
+
   function isDraft(event) {
     const path = (event.detail.pathInfo && event.detail.pathInfo.requestPath) || "";
-    return event.detail.elt === form && path.endsWith("/draft");
+    return fromForm(event) && path.endsWith("/draft");
   }
 
   document.body.addEventListener("htmx:afterRequest", (event) => {
-    if (event.detail.elt !== form) return;
+    if (!fromForm(event)) return;
     const xhr = event.detail.xhr;
     if (!isDraft(event)) {
       // a refused submit or skip may have cut a draft save short: send the work again
@@ -436,21 +476,22 @@
       return;
     }
     if (event.detail.failed && (!xhr || xhr.status === 0)) return;  // sendError handles the network
+    if (xhr && xhr.status === 422) {
+      if (undoStack.length && edits === sentAt) restore(undoStack.pop());  // refused (a limit of the config): step back
+      return;
+    }
+    if (!isForm(xhr)) {
+      // signed out (the reply is the login page) or a server error: keep the work in this page
+      keepOffline();
+      say(xhr && xhr.status < 300 ? "You are signed out. Log in again in another tab; your change is kept here and saved then."
+        : "The server could not save your change just now; it is kept here and will be sent again.", true);
+      return;
+    }
     offline = false;
     document.getElementById("lw-network").hidden = true;
     localStorage.removeItem(pendingKey);
-    if (xhr && xhr.status === 422 && undoStack.length && edits === sentAt) {
-      // the server refused the change (a limit of the config): the previous state comes back
-      current = undoStack.pop();
-      body.querySelector("input[name=restore]").value = JSON.stringify(current);
-      edits += 1;
-      save();
-      return;
-    }
-    if (xhr && xhr.status < 300) {
-      savedAt = sentAt;
-      setSaved(savedAt === edits ? "Draft saved" : "Saving…");
-    }
+    savedAt = sentAt;
+    setSaved(savedAt === edits ? "Draft saved" : "Saving…");
     if (edits !== sentAt) save();
   });
 
@@ -462,7 +503,7 @@
   }
   document.body.addEventListener("htmx:sendError", (event) => {
     if (isDraft(event)) keepOffline();
-    else if (event.detail.elt === form) {
+    else if (fromForm(event)) {
       keepOffline();
       say("Not sent: you are offline. Your work is kept; press the button again once the connection is back.", true);
     }
@@ -473,6 +514,8 @@
 
   document.body.addEventListener("htmx:afterSwap", (event) => {
     if (event.detail.target !== body) return;
+    restoring = null;
+    body.inert = false;
     current = snapshot();
     rendered();
   });
@@ -489,7 +532,7 @@
   const lockSeconds = parseInt(root.dataset.lockSeconds, 10) || 600;
   const csrf = form.elements._csrf_token ? form.elements._csrf_token.value : "";
   function heartbeat() {
-    fetch(base + "/lock", { method: "POST", headers: { "x-csrftoken": csrf } }).then((r) => {
+    fetch(base + "/lock", { method: "POST", headers: { "x-csrftoken": csrfNow() } }).then((r) => {
       if (r.status === 409) say("Someone else now holds this task after a long pause. Your work is kept as a draft.", true);
     }).catch(() => {});
   }
@@ -501,12 +544,18 @@
   window.addEventListener("pagehide", () => {
     if (leaving) return;
     if (typingPending || savedAt !== edits) {
-      // work not yet saved (a pause in typing, a request in flight): send it on the way out
+      // work not yet saved (a pause in typing, a request in flight): it goes with the goodbye,
+      // in one request, so the release cannot overtake the save
       stamp();
-      navigator.sendBeacon(base + "/draft", new FormData(form));
+      const work = new FormData(form);
+      if (restoring) work.set("restore", JSON.stringify(restoring));
+      work.set("release", "1");
+      work.set("_csrf_token", csrfNow());
+      navigator.sendBeacon(base + "/draft", work);
+      return;
     }
     const data = new FormData();
-    data.append("_csrf_token", csrf);
+    data.append("_csrf_token", csrfNow());
     navigator.sendBeacon(base + "/release", data);
   });
 

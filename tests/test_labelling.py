@@ -283,3 +283,20 @@ def test_a_held_task_link_does_not_open_for_someone_else(server, api, team):
         assert wb.get(link).status_code == 409
         time.sleep(2.2)
         assert wb.get(link).status_code == 200
+
+
+def test_an_expired_hold_taken_by_someone_else_stays_theirs(server, api, team):
+    project, (a, b) = team(2, ["only"])
+    with closing(browser(server, a["email"], a["password"])) as wa, closing(browser(server, b["email"], b["password"])) as wb:
+        page, fields = open_workspace(wa, project["id"])
+        task_id = task_of(page)
+        server.query("UPDATE lw_task_lock SET expire_at = '2000-01-01 00:00:00.000001+00:00' WHERE task = $1", task_id)
+        taken, _ = open_workspace(wb, project["id"])  # a's laptop slept: the task went to b
+        assert task_of(taken) == task_id
+        # a wakes up: neither the heartbeat nor a draft save brings the old hold back
+        heartbeat = wa.post(f"/projects/{project['id']}/label/{task_id}/lock", headers={"x-csrftoken": fields["_csrf_token"][0]})
+        assert heartbeat.status_code == 409
+        assert post(wa, page, "draft", fields, revision="9").status_code == 200
+        holders = server.query("SELECT \"user\", expire_at FROM lw_task_lock WHERE task = $1", task_id)
+        live = [r["user"] for r in holders if not str(r["expire_at"]).startswith("2000")]
+        assert live == [b["id"]]

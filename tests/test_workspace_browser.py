@@ -214,13 +214,21 @@ def test_draw_a_box_and_store_percentages(page, server, api, annotator_in):
         assert abs(item["value"][key] - want) < 1.0, (key, item["value"])
 
 
-def test_offline_change_is_kept_and_sent_later(page, server, annotator_in):
-    config = """<View><Text name="text" value="$text"/>
-      <Choices name="c" toName="text"><Choice value="a"/><Choice value="b"/></Choices></View>"""
-    project, user = annotator_in(config, [{"text": "one"}])
+CHOICES = """<View><Text name="text" value="$text"/>
+  <Choices name="c" toName="text"><Choice value="a"/><Choice value="b"/></Choices></View>"""
+
+
+def open_choices_task(page, annotator_in) -> tuple[str, dict]:
+    """Log in as a new annotator of a one-task choices project and open its workspace: (URL, user)."""
+    project, user = annotator_in(CHOICES, [{"text": "one"}])
     log_in(page, user["email"], user["password"])
     page.goto(f"/projects/{project['id']}/label")
     ready(page)
+    return page.url, user
+
+
+def test_offline_change_is_kept_and_sent_later(page, server, annotator_in):
+    open_choices_task(page, annotator_in)
     expect(page.get_by_test_id("choice-a")).to_be_visible()
     page.context.set_offline(True)
     page.get_by_test_id("choice-b").check()
@@ -274,3 +282,18 @@ def test_typing_is_kept_even_when_the_page_is_left_at_once(page, server, annotat
     page.goto(link)
     ready(page)
     expect(page.locator(".lw-textarea textarea").first).to_have_value("first words and more")
+
+
+def test_a_signed_out_save_keeps_the_work_until_logged_in_again(page, server, annotator_in):
+    link, user = open_choices_task(page, annotator_in)
+    page.context.clear_cookies()  # the session ends (expired, or signed out elsewhere)
+    page.keyboard.press("2")
+    expect(page.locator("#lw-messages .flash-error")).to_contain_text("kept here")
+    expect(page.get_by_test_id("choice-b")).to_be_checked()  # the login page did not replace the work
+    other = page.context.new_page()
+    log_in(other, user["email"], user["password"])
+    expect(page.locator("#lw-saved")).to_have_text("Draft saved", timeout=15_000)  # the retry went through
+    other.close()
+    page.goto(link)
+    ready(page)
+    expect(page.get_by_test_id("choice-b")).to_be_checked()

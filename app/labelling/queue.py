@@ -142,9 +142,11 @@ async def claim(project: Project, user: User, task_id: int) -> bool:
 
 async def renew(task_id: int, user_id: int) -> bool:
     """Keep holding a task while the annotator works; False if the lock was lost (expired and taken)."""
+    moment = now()
     async with write_tx():
-        rows = await TaskLock.update({TaskLock.expire_at: now() + lock_ttl()}).where(
-            TaskLock.task == task_id, TaskLock.user == user_id).returning(TaskLock.id)
+        # only a live lock: an expired one may stand beside someone else's newer hold on the slot
+        rows = await TaskLock.update({TaskLock.expire_at: moment + lock_ttl()}).where(
+            TaskLock.task == task_id, TaskLock.user == user_id, TaskLock.expire_at > moment).returning(TaskLock.id)
     return bool(rows)
 
 
@@ -156,6 +158,11 @@ async def release(task_id: int, user_id: int) -> None:
     can arrive after the new page took the task again, and the new page renews its hold within
     a second. A page that is really gone frees the task two seconds later."""
     async with write_tx():
-        await TaskLock.update({TaskLock.expire_at: now() + RELEASE_GRACE}).where(
-            TaskLock.task == task_id, TaskLock.user == user_id)
+        await release_in_tx(task_id, user_id)
+
+
+async def release_in_tx(task_id: int, user_id: int) -> None:
+    moment = now()
+    await TaskLock.update({TaskLock.expire_at: moment + RELEASE_GRACE}).where(
+        TaskLock.task == task_id, TaskLock.user == user_id, TaskLock.expire_at > moment + RELEASE_GRACE)
 

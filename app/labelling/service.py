@@ -17,7 +17,7 @@ from app.tasks import counters
 from components import parse_config
 from components.base import Problem
 
-META_FIELDS = ("_csrf_token", "key", "lead_time", "revision", "prediction", "restore")
+META_FIELDS = ("_csrf_token", "key", "lead_time", "revision", "prediction", "restore", "release")
 
 
 @dataclass
@@ -144,10 +144,13 @@ async def save_draft(project: Project, user: User, task: Task, fields: dict[str,
     key = (fields.get("key") or [""])[0]
     own = _own(await mine(task.id, user.id))
     async with write_tx():
+        # saves of one task take turns with each other and with its submit (PostgreSQL: the task's row)
+        await counters.lock_tasks([task.id])
         if key and await Annotation.exists().where(Annotation.completed_by == user.id, Annotation.task == task.id,
                                                    Annotation.unique_id == key):
             return results  # submitted already: this save arrived late
-        draft = await AnnotationDraft.objects().where(AnnotationDraft.task == task.id, AnnotationDraft.user == user.id).first()
+        draft = await AnnotationDraft.objects().where(AnnotationDraft.task == task.id, AnnotationDraft.user == user.id
+                                                      ).order_by(AnnotationDraft.id, ascending=False).first()
         if draft is None:
             await AnnotationDraft.insert(AnnotationDraft(
                 task=task.id, user=user.id, annotation=own.id if own else None, result=results, lead_time=lead_time,
@@ -156,8 +159,12 @@ async def save_draft(project: Project, user: User, task: Task, fields: dict[str,
             await AnnotationDraft.update({AnnotationDraft.result: results, AnnotationDraft.lead_time: lead_time,
                                           AnnotationDraft.revision: revision, AnnotationDraft.parent_prediction: prediction_id,
                                           AnnotationDraft.updated_at: queue.now()}).where(AnnotationDraft.id == draft.id)
-        await queue._raw('UPDATE lw_task_lock SET expire_at = {} WHERE task = {} AND "user" = {}',
-                         queue.now() + queue.lock_ttl(), task.id, user.id)
+        moment = queue.now()
+        if fields.get("release"):  # the page's goodbye, with its unsaved work
+            await queue.release_in_tx(task.id, user.id)
+        else:  # work goes on: the hold is renewed (a live one only, see queue.renew)
+            await queue._raw('UPDATE lw_task_lock SET expire_at = {} WHERE task = {} AND "user" = {} AND expire_at > {}',
+                             moment + queue.lock_ttl(), task.id, user.id, moment)
     return results
 
 
