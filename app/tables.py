@@ -126,6 +126,7 @@ class TaskLock(Table, tablename="lw_task_lock"):
     task = ForeignKey(Task, on_delete=OnDelete.cascade, index=True)
     user = ForeignKey(User, on_delete=OnDelete.cascade)
     expire_at = Timestamptz(index=True)
+    page = Varchar(length=64, default="")  # the workspace page holding it (its key); "" for the API
 
 
 class MLBackend(Table, tablename="lw_ml_backend"):

@@ -7,7 +7,7 @@ from piccolo.table import Table
 
 ID = "2026-11-28T00:00:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "Workspace: user hotkeys, draft prediction and revision"
+DESCRIPTION = "Workspace: user hotkeys, draft prediction and revision, lock page"
 
 
 class RawSQL(Table):
@@ -25,6 +25,8 @@ async def forwards():
             "ALTER TABLE lw_annotation_draft ADD COLUMN parent_prediction INTEGER NULL",
             # the browser's change counter: a late, older draft request never overwrites a newer one
             "ALTER TABLE lw_annotation_draft ADD COLUMN revision BIGINT NOT NULL DEFAULT 0",
+            # which workspace page holds a lock: a page that is left lets go of its own hold only
+            "ALTER TABLE lw_task_lock ADD COLUMN page VARCHAR(64) NOT NULL DEFAULT ''",
             "CREATE INDEX IF NOT EXISTS lw_annotation_unique_id ON lw_annotation (completed_by, unique_id)",
             "CREATE INDEX IF NOT EXISTS lw_lock_user ON lw_task_lock (\"user\", task)",
             # the queue with several annotators per task: tasks in progress first, then in order

@@ -532,15 +532,13 @@
   const lockSeconds = parseInt(root.dataset.lockSeconds, 10) || 600;
   const csrf = form.elements._csrf_token ? form.elements._csrf_token.value : "";
   function heartbeat() {
-    fetch(base + "/lock", { method: "POST", headers: { "x-csrftoken": csrfNow() } }).then((r) => {
+    const data = new FormData();
+    data.append("key", form.elements.key.value);
+    fetch(base + "/lock", { method: "POST", headers: { "x-csrftoken": csrfNow() }, body: data }).then((r) => {
       if (r.status === 409) say("Someone else now holds this task after a long pause. Your work is kept as a draft.", true);
     }).catch(() => {});
   }
-  if (!root.dataset.updating) {  // reopening one's own annotation holds nothing
-    setInterval(heartbeat, Math.max(5, lockSeconds / 3) * 1000);
-    // after a reload, the old page's goodbye may land after this page took the task: hold it again
-    setTimeout(heartbeat, 1000);
-  }
+  if (!root.dataset.updating) setInterval(heartbeat, Math.max(5, lockSeconds / 3) * 1000);  // an update holds nothing
   window.addEventListener("pagehide", () => {
     if (leaving) return;
     if (typingPending || savedAt !== edits) {
@@ -556,6 +554,7 @@
     }
     const data = new FormData();
     data.append("_csrf_token", csrfNow());
+    data.append("key", form.elements.key.value);  // only this page's hold: a reload already holds the task again
     navigator.sendBeacon(base + "/release", data);
   });
 

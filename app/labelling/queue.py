@@ -97,14 +97,14 @@ async def _held(project_id: int, user_id: int, moment: dt.datetime) -> int | Non
     return rows[0]["id"] if rows else None
 
 
-async def _lock(project_id: int, task_id: int, user_id: int, moment: dt.datetime) -> None:
+async def _lock(project_id: int, task_id: int, user_id: int, moment: dt.datetime, page: str = "") -> None:
     """Hold `task_id`: one lock per user and project, so taking a task lets go of the previous one.
     The user's locks in the project are found through their own locks (a handful), never
-    through the project's tasks (millions)."""
+    through the project's tasks (millions). `page` names the workspace page that holds it."""
     await _raw('DELETE FROM lw_task_lock WHERE "user" = {} AND task IN (SELECT l.task FROM lw_task_lock l '
                'JOIN lw_task t ON t.id = l.task WHERE l."user" = {} AND t.project = {})', user_id, user_id, project_id)
-    await _raw('INSERT INTO lw_task_lock (task, "user", expire_at) VALUES ({}, {}, {})', task_id, user_id,
-               moment + lock_ttl())
+    await _raw('INSERT INTO lw_task_lock (task, "user", expire_at, page) VALUES ({}, {}, {}, {})', task_id, user_id,
+               moment + lock_ttl(), page)
 
 
 async def next_task(project: Project, user: User) -> int | None:
@@ -125,9 +125,9 @@ async def next_task(project: Project, user: User) -> int | None:
     return task_id
 
 
-async def claim(project: Project, user: User, task_id: int) -> bool:
-    """Open a given task (a shared link, going back): lock it if it has room for this user or they
-    hold it already. False when it is full (others hold or finished it)."""
+async def claim(project: Project, user: User, task_id: int, page: str = "") -> bool:
+    """Open a given task (a shared link, going back, a reload): lock it for this page if it has
+    room for this user or they hold it already. False when it is full (others hold or finished it)."""
     async with write_tx():
         await _serialise(project.id)
         moment = now()
@@ -136,7 +136,7 @@ async def claim(project: Project, user: User, task_id: int) -> bool:
                           f"OR {_room(project)})", task_id, project.id, user.id, moment, user.id, moment)
         if not rows:
             return False
-        await _lock(project.id, task_id, user.id, moment)
+        await _lock(project.id, task_id, user.id, moment, page)
     return True
 
 
@@ -150,19 +150,13 @@ async def renew(task_id: int, user_id: int) -> bool:
     return bool(rows)
 
 
-RELEASE_GRACE = dt.timedelta(seconds=2)
-
-
-async def release(task_id: int, user_id: int) -> None:
-    """Let go of a task when its page is left. Not at once: on a reload the goodbye of the old page
-    can arrive after the new page took the task again, and the new page renews its hold within
-    a second. A page that is really gone frees the task two seconds later."""
+async def release(task_id: int, user_id: int, page: str) -> None:
+    """Let go of a task when the page holding it is left. Only that page's hold: after a reload
+    (or in a second tab) another page holds the task, and the old page's late goodbye must not
+    free it."""
     async with write_tx():
-        await release_in_tx(task_id, user_id)
+        await release_in_tx(task_id, user_id, page)
 
 
-async def release_in_tx(task_id: int, user_id: int) -> None:
-    moment = now()
-    await TaskLock.update({TaskLock.expire_at: moment + RELEASE_GRACE}).where(
-        TaskLock.task == task_id, TaskLock.user == user_id, TaskLock.expire_at > moment + RELEASE_GRACE)
-
+async def release_in_tx(task_id: int, user_id: int, page: str) -> None:
+    await TaskLock.delete().where(TaskLock.task == task_id, TaskLock.user == user_id, TaskLock.page == page)

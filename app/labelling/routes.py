@@ -67,11 +67,12 @@ async def workspace(request: Request, project_id: int, task_id: int) -> Template
     user = user_of(request)
     project, task = await task_or_404(user, project_id, task_id)
     state = await service.start(project, user, task)
-    if state.annotation is None and not await queue.claim(project, user, task.id):
+    key = secrets.token_urlsafe(16)  # this page: its submit's idempotency key and its lock's name
+    if state.annotation is None and not await queue.claim(project, user, task.id, page=key):
         return Template("labelling/taken.html", context={"project": project, "task": task}, status_code=409)
     config = parse_config(project.label_config)
     context: dict[str, Any] = {
-        "project": project, "task": task, "state": state, "key": secrets.token_urlsafe(16),
+        "project": project, "task": task, "state": state, "key": key,
         "form": config.render(task.data, state.results, workspace=True), "keymap": hotkeys.keymap(user), "actions": hotkeys.ACTIONS,
         "previous": await service.previous_task(project, user, task.id),
         # from the project's counters: counting what is left for this user would scan every task
@@ -124,7 +125,8 @@ async def renew_lock(request: Request, project_id: int, task_id: int) -> Respons
     project, task = await task_or_404(user, project_id, task_id)
     if await queue.renew(task.id, user.id):
         return Response(None, status_code=204)
-    if await queue.claim(project, user, task.id):  # expired but still free: hold it again
+    form = await request.form()
+    if await queue.claim(project, user, task.id, page=str(form.get("key", ""))[:64]):  # expired but still free
         return Response(None, status_code=204)
     return Response({"detail": "Someone else now holds this task."}, status_code=409)
 
@@ -134,7 +136,8 @@ async def release_lock(request: Request, project_id: int, task_id: int) -> Respo
     """Sent when the annotator leaves the page, so the task goes back to the pool at once."""
     user = user_of(request)
     _, task = await task_or_404(user, project_id, task_id)
-    await queue.release(task.id, user.id)
+    form = await request.form()
+    await queue.release(task.id, user.id, str(form.get("key", ""))[:64])
     return Response(None, status_code=204)
 
 

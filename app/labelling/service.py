@@ -161,7 +161,7 @@ async def save_draft(project: Project, user: User, task: Task, fields: dict[str,
                                           AnnotationDraft.updated_at: queue.now()}).where(AnnotationDraft.id == draft.id)
         moment = queue.now()
         if fields.get("release"):  # the page's goodbye, with its unsaved work
-            await queue.release_in_tx(task.id, user.id)
+            await queue.release_in_tx(task.id, user.id, key)
         else:  # work goes on: the hold is renewed (a live one only, see queue.renew)
             await queue._raw('UPDATE lw_task_lock SET expire_at = {} WHERE task = {} AND "user" = {} AND expire_at > {}',
                              moment + queue.lock_ttl(), task.id, user.id, moment)
