@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import sqlite3
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,18 @@ if TYPE_CHECKING:
     from piccolo.engine.base import Engine
 
     from app.settings import Settings
+
+
+def _sqlite_timestamp(value: dt.datetime) -> str:
+    """SQLite keeps timestamps as text, compared as text. Piccolo writes str(datetime), which drops
+    ".000000" on a whole second, so such a moment sorted wrongly against its neighbours (a lock
+    written then looked expired or alive by mistake). Always write the microseconds."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc)
+    return value.isoformat(sep=" ", timespec="microseconds")
+
+
+sqlite3.register_adapter(dt.datetime, _sqlite_timestamp)  # after Piccolo's own, which it replaces
 
 
 class _Borrowed:

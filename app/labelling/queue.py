@@ -19,10 +19,7 @@ from app.tables import Project, TaskLock, User
 
 
 def now() -> dt.datetime:
-    moment = dt.datetime.now(dt.timezone.utc)
-    # SQLite keeps timestamps as text, and str() drops ".000000": keep every moment the same shape
-    # so that text comparisons order them as times
-    return moment.replace(microsecond=1) if moment.microsecond == 0 else moment
+    return dt.datetime.now(dt.timezone.utc)
 
 
 def lock_ttl() -> dt.timedelta:
@@ -142,11 +139,15 @@ async def claim(project: Project, user: User, task_id: int, page: str = "") -> b
 
 async def renew(task_id: int, user_id: int) -> bool:
     """Keep holding a task while the annotator works; False if the lock was lost (expired and taken)."""
-    moment = now()
     async with write_tx():
-        # only a live lock: an expired one may stand beside someone else's newer hold on the slot
-        rows = await TaskLock.update({TaskLock.expire_at: moment + lock_ttl()}).where(
-            TaskLock.task == task_id, TaskLock.user == user_id, TaskLock.expire_at > moment).returning(TaskLock.id)
+        return await renew_in_tx(task_id, user_id)
+
+
+async def renew_in_tx(task_id: int, user_id: int) -> bool:
+    # only a live lock: an expired one may stand beside someone else's newer hold on the slot
+    moment = now()
+    rows = await TaskLock.update({TaskLock.expire_at: moment + lock_ttl()}).where(
+        TaskLock.task == task_id, TaskLock.user == user_id, TaskLock.expire_at > moment).returning(TaskLock.id)
     return bool(rows)
 
 

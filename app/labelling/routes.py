@@ -74,7 +74,7 @@ async def workspace(request: Request, project_id: int, task_id: int) -> Template
     context: dict[str, Any] = {
         "project": project, "task": task, "state": state, "key": key,
         "form": config.render(task.data, state.results, workspace=True), "keymap": hotkeys.keymap(user), "actions": hotkeys.ACTIONS,
-        "previous": await service.previous_task(project, user, task.id),
+        "previous": await service.previous_task(project, user, state.annotation),
         # from the project's counters: counting what is left for this user would scan every task
         "remaining": max(0, project.task_number - project.finished_task_number),
         "stats": await service.stats(project, user),

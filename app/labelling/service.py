@@ -8,11 +8,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from piccolo.query.functions.aggregate import Count, Sum
+
 from app import rows
 from app.db import write_tx
 from app.errors import InputError
 from app.labelling import queue
-from app.tables import Annotation, AnnotationDraft, Prediction, Project, Task, User
+from app.tables import Annotation, AnnotationDraft, Prediction, Project, Task, TaskLock, User
 from app.tasks import counters
 from components import parse_config
 from components.base import Problem
@@ -142,7 +144,6 @@ async def save_draft(project: Project, user: User, task: Task, fields: dict[str,
     results = await mark_origins(collect(project, task, fields, required=False, final=False), prediction_id)
     revision, lead_time = _number(fields, "revision", int), _number(fields, "lead_time")
     key = (fields.get("key") or [""])[0]
-    own = _own(await mine(task.id, user.id))
     async with write_tx():
         # saves of one task take turns with each other and with its submit (PostgreSQL: the task's row)
         await counters.lock_tasks([task.id])
@@ -152,6 +153,7 @@ async def save_draft(project: Project, user: User, task: Task, fields: dict[str,
         draft = await AnnotationDraft.objects().where(AnnotationDraft.task == task.id, AnnotationDraft.user == user.id
                                                       ).order_by(AnnotationDraft.id, ascending=False).first()
         if draft is None:
+            own = _own(await mine(task.id, user.id))
             await AnnotationDraft.insert(AnnotationDraft(
                 task=task.id, user=user.id, annotation=own.id if own else None, result=results, lead_time=lead_time,
                 parent_prediction=prediction_id, revision=revision))
@@ -159,12 +161,10 @@ async def save_draft(project: Project, user: User, task: Task, fields: dict[str,
             await AnnotationDraft.update({AnnotationDraft.result: results, AnnotationDraft.lead_time: lead_time,
                                           AnnotationDraft.revision: revision, AnnotationDraft.parent_prediction: prediction_id,
                                           AnnotationDraft.updated_at: queue.now()}).where(AnnotationDraft.id == draft.id)
-        moment = queue.now()
         if fields.get("release"):  # the page's goodbye, with its unsaved work
             await queue.release_in_tx(task.id, user.id, key)
-        else:  # work goes on: the hold is renewed (a live one only, see queue.renew)
-            await queue._raw('UPDATE lw_task_lock SET expire_at = {} WHERE task = {} AND "user" = {} AND expire_at > {}',
-                             moment + queue.lock_ttl(), task.id, user.id, moment)
+        else:  # work goes on: the hold is renewed
+            await queue.renew_in_tx(task.id, user.id)
     return results
 
 
@@ -199,7 +199,7 @@ async def _store(project: Project, user: User, task: Task, fields: dict[str, lis
                 lead_time=lead_time, parent_prediction=prediction_id, unique_id=key)).returning(Annotation.id)
             annotation_id = rows[0]["id"]
         await AnnotationDraft.delete().where(AnnotationDraft.task == task.id, AnnotationDraft.user == user.id)
-        await queue._raw('DELETE FROM lw_task_lock WHERE task = {} AND "user" = {}', task.id, user.id)
+        await TaskLock.delete().where(TaskLock.task == task.id, TaskLock.user == user.id)
         await counters.refresh(project.id, [task.id])
     return await Annotation.objects().where(Annotation.id == annotation_id).output(load_json=True).first()
 
@@ -227,18 +227,23 @@ async def history(project: Project, user: User, limit: int = 50) -> list[dict[st
         Annotation.updated_at, ascending=False).order_by(Annotation.id, ascending=False).limit(limit)
 
 
-async def previous_task(project: Project, user: User, current: int) -> int | None:
-    """The task this user annotated before the current one (or their latest, when the current is new)."""
-    rows = await history(project, user, 500)
-    ids = [r["task"] for r in rows]
-    if current in ids:
-        later = ids[ids.index(current) + 1:]
-        return later[0] if later else None
-    return ids[0] if ids else None
+async def previous_task(project: Project, user: User, own: Annotation | None) -> int | None:
+    """The task this user annotated before the open one (`own`: their annotation of it, if any),
+    or their latest when the open task is new; in the history's order."""
+    query = Annotation.select(Annotation.task).where(
+        Annotation.project == project.id, Annotation.completed_by == user.id).order_by(
+        Annotation.updated_at, ascending=False).order_by(Annotation.id, ascending=False).limit(1)
+    if own is not None:
+        query = query.where((Annotation.updated_at < own.updated_at) | (
+            (Annotation.updated_at == own.updated_at) & (Annotation.id < own.id)))
+    row = await query.first()
+    return row["task"] if row else None
 
 
 async def stats(project: Project, user: User) -> dict[str, Any]:
-    rows = await Annotation.select(Annotation.was_cancelled, Annotation.lead_time).where(
-        Annotation.project == project.id, Annotation.completed_by == user.id)
-    done = [r for r in rows if not r["was_cancelled"]]
-    return {"annotated": len(done), "skipped": len(rows) - len(done), "seconds": sum(r["lead_time"] or 0 for r in rows)}
+    """What this user did in the project, counted by the database (a long day is thousands of rows)."""
+    rows = await Annotation.select(Annotation.was_cancelled, Count(), Sum(Annotation.lead_time)).where(
+        Annotation.project == project.id, Annotation.completed_by == user.id).group_by(Annotation.was_cancelled)
+    by_kind = {bool(r["was_cancelled"]): r for r in rows}
+    return {"annotated": by_kind.get(False, {}).get("count", 0), "skipped": by_kind.get(True, {}).get("count", 0),
+            "seconds": sum(r["sum"] or 0 for r in rows)}

@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from piccolo.querystring import QueryString
+
+from app.db import engine, is_postgres
 from app.tables import Annotation, Prediction, Project, Task
 
 TASK_COUNTERS = ("total_annotations", "cancelled_annotations", "total_predictions", "is_labeled")
@@ -14,8 +17,6 @@ TASK_COUNTERS = ("total_annotations", "cancelled_annotations", "total_prediction
 async def lock_tasks(task_ids: list[int]) -> None:
     """Take the tasks' rows before changing what they count. On PostgreSQL concurrent writers
     would otherwise count from stale rows; SQLite's IMMEDIATE transactions already take turns."""
-    from app.db import is_postgres
-
     if task_ids and is_postgres():
         await Task.select(Task.id).where(Task.id.is_in(sorted(set(task_ids)))).lock_rows()
 
@@ -33,10 +34,6 @@ async def refresh(project_id: int, task_ids: list[int]) -> None:
     with their counts (this runs on every annotation saved)."""
     if not task_ids:
         return
-    from piccolo.querystring import QueryString
-
-    from app.db import engine
-
     ids = ", ".join(str(int(i)) for i in sorted(set(task_ids)))  # ints only: safe to inline
     found = await engine().run_querystring(QueryString(
         "SELECT t.id, t.overlap, t.total_annotations, t.cancelled_annotations, t.total_predictions, t.is_labeled, "
