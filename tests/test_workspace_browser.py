@@ -297,3 +297,40 @@ def test_a_signed_out_save_keeps_the_work_until_logged_in_again(page, server, an
     page.goto(link)
     ready(page)
     expect(page.get_by_test_id("choice-b")).to_be_checked()
+
+
+def test_polygon_and_key_point_in_the_workspace_with_instructions(page, server, api, annotator_in):
+    config = """<View><Image name="img" value="$image"/>
+      <PolygonLabels name="area" toName="img"><Label value="Lake"/></PolygonLabels>
+      <KeyPointLabels name="spot" toName="img"><Label value="Tree"/></KeyPointLabels></View>"""
+    project, user = annotator_in(config, [{"image": png(400, 200)}],
+                                 expert_instruction="<p>Outline every <b>lake</b>.</p>", show_instruction=False)
+    log_in(page, user["email"], user["password"])
+    page.goto(f"/projects/{project['id']}/label")
+    ready(page)
+    expect(page.locator("#lw-instructions")).to_be_hidden()
+    page.get_by_role("button", name="Instructions").click()  # one click away
+    expect(page.locator("#lw-instructions")).to_contain_text("Outline every lake")
+    box = page.locator(".lw-image img").bounding_box()
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return box["x"] + box["width"] * x / 100, box["y"] + box["height"] * y / 100
+
+    page.get_by_test_id("label-Lake").click()
+    for point in [(10, 10), (40, 10), (25, 40)]:
+        page.mouse.click(*at(*point))
+    page.keyboard.press("Enter")
+    expect(page.locator(".lw-region")).to_have_count(1)
+    page.get_by_test_id("label-Tree").click()
+    page.mouse.click(*at(75, 50))
+    expect(page.locator(".lw-region")).to_have_count(2)
+    expect(page.locator("#lw-saved")).to_have_text("Draft saved")
+    page.keyboard.press("Control+Enter")
+    expect(page.get_by_test_id("queue-done")).to_be_visible()
+    (stored,) = annotations(api, project["id"])
+    by_type = {r["type"]: r for r in stored["result"]}
+    points = by_type["polygonlabels"]["value"]["points"]
+    assert [[round(x), round(y)] for x, y in points] == [[10, 10], [40, 10], [25, 40]]
+    assert by_type["polygonlabels"]["value"]["polygonlabels"] == ["Lake"]
+    spot = by_type["keypointlabels"]["value"]
+    assert (round(spot["x"]), round(spot["y"]), spot["keypointlabels"]) == (75, 50, ["Tree"])
