@@ -25,6 +25,8 @@ from app.data_import import api as import_api
 from app.data_import import routes as import_pages
 from app.labelling import api as labelling_api
 from app.labelling import routes as labelling_pages
+from app.ml import api as ml_api
+from app.ml import routes as ml_pages
 from app.projects import api as projects_api
 from app.tasks import api as tasks_api
 from app.tasks import routes as tasks_pages
@@ -36,7 +38,8 @@ from app.system import ROUTES as SYSTEM_ROUTES
 ROUTES = [*SYSTEM_ROUTES, *accounts_api.ROUTES, *accounts_pages.ROUTES, *projects_api.ROUTES,
           *projects_pages.ROUTES, *projects_editor.ROUTES, *admin_pages.ROUTES, *import_api.ROUTES,
           *uploads.ROUTES, *tasks_api.ROUTES, *tasks_pages.ROUTES,
-          *export_api.ROUTES, *import_pages.ROUTES, *labelling_api.ROUTES, *labelling_pages.ROUTES]
+          *export_api.ROUTES, *import_pages.ROUTES, *labelling_api.ROUTES, *labelling_pages.ROUTES,
+          *ml_api.ROUTES, *ml_pages.ROUTES]
 SESSION_MAX_AGE = 14 * 24 * 3600
 
 

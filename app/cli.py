@@ -31,6 +31,11 @@ def worker_env() -> dict[str, str]:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    # the worker and the ML code read these to tell a backend where this server is
+    if args.host:
+        os.environ["LABELWELL_HOST"] = args.host
+    if args.port:
+        os.environ["LABELWELL_PORT"] = str(args.port)
     worker = None
     if not args.no_worker:
         worker = subprocess.Popen(worker_command(args.concurrency), env=worker_env(), cwd=ROOT)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from app.db import write_tx
+from app.db import close_pool, open_pool, write_tx
 from app.tables import Job
 from app.tasks import counters
 from app.worker import celery_app
@@ -77,9 +77,19 @@ async def execute(job_id: int) -> None:
         await _set(job_id, state="done", result=result, progress=Job.total, finished_at=now())
 
 
+async def _in_pool(job_id: int) -> None:
+    # a connection per query costs ~1 ms on SQLite and more on PostgreSQL; a job runs thousands
+    # of queries, so it gets a pool of its own for its event loop
+    await open_pool()
+    try:
+        await execute(job_id)
+    finally:
+        await close_pool()
+
+
 @celery_app.task(name="labelwell.run_job")
 def run_job(job_id: int) -> None:
-    asyncio.run(execute(job_id))
+    asyncio.run(_in_pool(job_id))
 
 
 @handler("recount")
@@ -101,3 +111,4 @@ def job_json(job: Job) -> dict[str, Any]:
 # handlers that live with their domain register themselves when imported
 from app.data_export import jobs as _export_jobs  # noqa: E402,F401
 from app.data_import import jobs as _import_jobs  # noqa: E402,F401
+from app.ml import jobs as _ml_jobs  # noqa: E402,F401

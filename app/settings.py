@@ -24,6 +24,8 @@ DOCUMENTED = {
     "LABELWELL_UPLOAD_MAX_MB": "`250`",
     "LABELWELL_IMPORT_MAX_TASKS": "`1000000`",
     "LABELWELL_TASK_LOCK_MINUTES": "`10`",
+    "LABELWELL_HOSTNAME": "`http://<host>:<port>` of this server",
+    "LABELWELL_ML_BATCH_SIZE": "`100`",
 }
 
 
@@ -46,6 +48,7 @@ class Settings:
     upload_max_bytes: int
     import_max_tasks: int
     task_lock_seconds: int
+    ml_batch_size: int
 
     @property
     def is_postgres(self) -> bool:
@@ -58,6 +61,13 @@ class Settings:
     @property
     def broker_dir(self) -> Path:
         return self.data_dir / "broker"
+
+    @property
+    def hostname(self) -> str:
+        """The address ML backends use to fetch task files back from us. Read when asked, because
+        `labelwell serve --port` sets the port in the environment after settings were loaded."""
+        return (env("LABELWELL_HOSTNAME") or own_address(env("LABELWELL_HOST", "127.0.0.1"),
+                                                         env("LABELWELL_PORT", "8080"))).rstrip("/")
 
     @property
     def upload_dir(self) -> Path:
@@ -97,7 +107,14 @@ def load() -> Settings:
         upload_max_bytes=int(float(env("LABELWELL_UPLOAD_MAX_MB", "250")) * 1024 * 1024),
         import_max_tasks=int(env("LABELWELL_IMPORT_MAX_TASKS", "1000000")),
         task_lock_seconds=int(float(env("LABELWELL_TASK_LOCK_MINUTES", "10")) * 60),
+        ml_batch_size=max(1, int(env("LABELWELL_ML_BATCH_SIZE", "100"))),
     )
+
+
+def own_address(host: str, port: str) -> str:
+    # a wildcard listen address is not somewhere a backend can connect to; loopback is
+    reachable = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, host)
+    return f"http://{reachable}:{port}"
 
 
 settings = load()

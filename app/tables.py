@@ -70,7 +70,9 @@ class Project(Table, tablename="lw_project"):
     show_annotation_history = Boolean(default=False)
     show_collab_predictions = Boolean(default=True)
     annotators_see_others = Boolean(default=False)
-    model_version = Varchar(length=255, default="")
+    model_version = Varchar(length=255, default="")  # the predictions annotators start from ("" = the newest)
+    evaluate_predictions_automatically = Boolean(default=True)  # ask the model when a task without one is opened
+    start_training_on_annotation_update = Boolean(default=False)  # send annotation webhooks to the model
     control_weights = JSONB(default={})
     color = Varchar(length=16, default="#FFFFFF")
     created_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)

@@ -155,7 +155,7 @@ class Labels(LabelSet):
     geometry_keys = ("start", "end")
 
     def geometry(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> dict[str, Any]:
-        text = ctx.config.by_name[to_name].text(ctx.data)
+        text = ctx.text(to_name)
         start, end = integer(value.get("start"), "start"), integer(value.get("end"), "end")
         if not 0 <= start < end <= len(text):
             raise Problem(f"span {start}-{end} is outside the text (0-{len(text)}) or empty")
@@ -170,7 +170,7 @@ class Labels(LabelSet):
         return super().region_from_form(item, ctx)
 
     def warnings(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> list[str]:
-        text = ctx.config.by_name[to_name].text(ctx.data)
+        text = ctx.text(to_name)
         if "text" in value and value["text"] != text[value["start"]:value["end"]]:
             return [f"value.text {value['text']!r} differs from the text at {value['start']}-{value['end']} "
                     f"({text[value['start']:value['end']]!r})"]

@@ -78,6 +78,13 @@ class RenderContext:
             if "id" in item:
                 self.regions.setdefault(str(item["id"]), []).append(item)
 
+    def text(self, name: str) -> str:
+        """An object's text for this task, resolved and decoded once (every span checks against it)."""
+        key = ("text", name)
+        if key not in self.memo:
+            self.memo[key] = self.config.by_name[name].text(self.data)
+        return self.memo[key]
+
     def labels(self, control: Any) -> list[dict[str, Any]]:
         """A control's labels for this task, built once per render (a config may have hundreds)."""
         key = ("labels", control.uid)

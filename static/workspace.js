@@ -371,6 +371,10 @@
         return say("Pick the region this one relates to (Escape cancels).");
       case "previous": if (root.dataset.previous) location.href = root.dataset.previous; return;
       case "next": location.href = root.dataset.queue; return;
+      case "use-suggestion": {
+        const template = document.getElementById("lw-suggested");
+        return template && useSuggestion(template, true);
+      }
       case "instructions": {
         const box = document.getElementById("lw-instructions");
         if (box) box.hidden = !box.hidden;
@@ -558,6 +562,25 @@
     navigator.sendBeacon(base + "/release", data);
   });
 
+  // the model's prediction, asked for when the page opened, arrives in #lw-suggestion (polled by
+  // htmx). Untouched work takes it at once; work already begun keeps it one click away ("Use it"),
+  // an undoable change like any other.
+  function useSuggestion(template, asChange) {
+    if (asChange) undoStack.push(current);
+    body.innerHTML = template.innerHTML;
+    htmx.process(body);
+    form.elements.prediction.value = template.dataset.prediction;
+    selected = null;
+    if (asChange) { current = snapshot(); edits += 1; save(); buttons(); } else current = snapshot();
+    rendered();
+    const note = document.getElementById("lw-suggestion");
+    if (note) note.innerHTML = "<p class=\"flash flash-info\" data-testid=\"suggestion-used\">Starting from the model's suggestion: correct what it got wrong.</p>";
+  }
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target.id !== "lw-suggestion") return;
+    const template = document.getElementById("lw-suggested");
+    if (template && edits === 0 && !typingPending && !undoStack.length) useSuggestion(template, false);
+  });
   // a change made offline in an earlier visit of this page, newer than the stored draft
   try {
     const pending = JSON.parse(localStorage.getItem(pendingKey) || "null");

@@ -148,3 +148,58 @@ def sample_config():
 @pytest.fixture
 def ner_project(make_project, sample_config):
     return make_project(label_config=sample_config("ner.xml"))
+
+
+@pytest.fixture
+def ml_backend(tmp_path):
+    """start(generation, mode="ok", **options) -> a real HTTP ML backend (tests/ml_backend.py) in its
+    own process, speaking label_studio_ml as SDK 1.0.9 or 2.x does; stopped after the test."""
+    from tests.helpers import MLBackendProcess
+
+    started: list[MLBackendProcess] = []
+
+    def start(generation: int, mode: str = "ok", **options) -> MLBackendProcess:
+        backend = MLBackendProcess.start(tmp_path / f"ml-{len(started)}.log", generation, mode, **options)
+        started.append(backend)
+        return backend
+
+    yield start
+    for backend in started:
+        backend.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A Redis broker: LABELWELL_TEST_REDIS_URL (CI starts Debian's redis-server), else a
+    throwaway redis-server on a free port."""
+    import shutil
+    import subprocess
+
+    from tests.pg import free_port
+
+    url = os.environ.get("LABELWELL_TEST_REDIS_URL", "").strip()
+    if url:
+        yield url
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        missing("redis-server is not installed (apt-get install redis-server), nor LABELWELL_TEST_REDIS_URL set")
+    port, folder = free_port(), tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    import socket
+    import time
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        proc.kill()
+        missing("redis-server did not start")
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -94,7 +95,8 @@ def launch(data_dir: Path, database_url: str, env_extra: dict[str, str] | None =
            args: tuple[str, ...] = ("--no-worker",)) -> Server:
     """Start `labelwell serve` and wait until /health answers; the caller stops it."""
     port = free_port()
-    env = service_env(data_dir, database_url, **(env_extra or {}))
+    # the port in the environment too: a worker started later tells ML backends where we are
+    env = service_env(data_dir, database_url, LABELWELL_PORT=str(port), **(env_extra or {}))
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / f"server-{port}.log"
     with open(log_path, "wb") as log:
@@ -145,9 +147,69 @@ def browser(server: Server, email: str | None = None, password: str | None = Non
     return client
 
 
+def wait_job(api: httpx.Client, job_id: int, timeout: float = 60) -> dict:
+    """Poll a background job until it is done or failed."""
+    import pytest
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = api.get(f"/api/jobs/{job_id}").json()
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.1)
+    pytest.fail(f"job {job_id} still {job['state']} after {timeout} s")
+
+
 def html(response: httpx.Response) -> lxml.html.HtmlElement:
     return lxml.html.fromstring(response.text)
 
 
 def text_of(response: httpx.Response, selector: str) -> list[str]:
     return [" ".join(el.text_content().split()) for el in html(response).cssselect(selector)]
+
+
+@dataclass
+class MLBackendProcess:
+    """tests/ml_backend.py running in its own process; `requests()` reads what it was sent."""
+
+    url: str
+    port: int
+    log_path: Path
+    process: subprocess.Popen
+    args: list[str]
+
+    @classmethod
+    def start(cls, log_path: Path, generation: int, mode: str = "ok", port: int | None = None,
+              basic_auth: str | None = None, delay: float | None = None, env: dict | None = None) -> MLBackendProcess:
+        args = ["--generation", str(generation), "--mode", mode, "--log", str(log_path),
+                "--model-dir", str(log_path.parent / "model")]
+        if basic_auth:
+            args += ["--basic-auth", basic_auth]
+        if delay is not None:
+            args += ["--delay", str(delay)]
+        port = port or free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "tests.ml_backend", "--port", str(port), *args], cwd=ROOT,
+                                env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True)
+        line = proc.stdout.readline()
+        if not line.startswith("ready"):
+            proc.kill()
+            raise RuntimeError(f"the ML backend did not start: {line}{proc.stdout.read()}")
+        return cls(line.split()[1], port, log_path, proc, args)
+
+    def requests(self, path: str | None = None) -> list[dict]:
+        if not self.log_path.exists():
+            return []
+        found = [json.loads(line) for line in self.log_path.read_text().splitlines() if line.strip()]
+        return [r for r in found if path is None or r["path"].split("?")[0] == path]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()

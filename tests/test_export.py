@@ -159,9 +159,9 @@ def test_background_export_leaves_a_file(server, api, ner_project):
     api.post(f"/api/projects/{ner_project['id']}/import", json=ner_tasks())
     queued = api.post(f"/api/projects/{ner_project['id']}/exports?exportType=JSON&download_all_tasks=true")
     assert queued.status_code == 202
-    from tests.test_worker import wait_for_job
+    from tests.helpers import wait_job
 
-    job = wait_for_job(api, queued.json()["id"])
+    job = wait_job(api, queued.json()["id"])
     assert job["state"] == "done" and job["result"]["records"] == 2 and job["progress"] == 2
     download = api.get(f"/api/projects/{ner_project['id']}/exports/{job['id']}/download")
     assert [t["data"]["text"] for t in download.json()] == [NER_TEXT, "Nobody here."]

@@ -221,9 +221,9 @@ def test_background_import_reports_progress(server, api, ner_project):
     lines = "".join(json.dumps({"text": f"task {i}"}) + "\n" for i in range(4500))
     queued = upload(api, ner_project["id"], "big.jsonl", lines, "?background=true")
     assert queued.status_code == 202
-    from tests.test_worker import wait_for_job
+    from tests.helpers import wait_job
 
-    job = wait_for_job(api, queued.json()["id"])
+    job = wait_job(api, queued.json()["id"])
     assert job["state"] == "done", job
     assert job["result"]["task_count"] == 4500 and job["progress"] == job["total"] == 4500
     assert api.get(f"/api/projects/{ner_project['id']}").json()["task_number"] == 4500
@@ -232,9 +232,9 @@ def test_background_import_reports_progress(server, api, ner_project):
 def test_background_import_failure_lists_the_problems(server, api, ner_project):
     server.start_worker() if not server.workers else None
     queued = upload(api, ner_project["id"], "bad.jsonl", '{"text": "ok"}\n{"nope": 1}\n', "?background=true")
-    from tests.test_worker import wait_for_job
+    from tests.helpers import wait_job
 
-    job = wait_for_job(api, queued.json()["id"])
+    job = wait_job(api, queued.json()["id"])
     assert job["state"] == "failed"
     assert job["result"]["validation_errors"]["import"] == [
         "bad.jsonl, line 2: no data key 'text', which the config needs (the task has: 'nope')"]

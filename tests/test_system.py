@@ -54,3 +54,10 @@ def test_workspace_benchmark_smoke_run():
     assert "[sqlite] next, 1 annotator" in out.stdout and "next, 4 annotators at once" in out.stdout
     assert "draft save + swap" in out.stdout
     assert out.stdout.count("each annotated once: yes") == 2
+
+
+def test_predictions_benchmark_smoke_run():
+    out = subprocess.run([sys.executable, "bench/predictions.py", "--tasks", "300", "--batch", "50", "--engine", "sqlite"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert "[sqlite] 300 tasks, batches of 50" in out.stdout and "floor (the backend alone" in out.stdout

@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
-import pytest
-
-
-def wait_for_job(api, job_id: int, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = api.get(f"/api/jobs/{job_id}").json()
-        if job["state"] in ("done", "failed"):
-            return job
-        time.sleep(0.2)
-    pytest.fail(f"job {job_id} still {job['state']} after {timeout} s")
+from tests.helpers import wait_job
 
 
 def test_worker_runs_a_queued_job(server, api, make_project):
@@ -22,7 +10,7 @@ def test_worker_runs_a_queued_job(server, api, make_project):
     queued = api.post(f"/api/projects/{project['id']}/recount")
     assert queued.status_code == 202 and queued.json()["state"] == "queued"
     worker = server.start_worker()
-    job = wait_for_job(api, queued.json()["id"])
+    job = wait_job(api, queued.json()["id"])
     assert worker.poll() is None
     assert job["state"] == "done", job["error"]
     assert job["result"]["task_number"] == 0 and job["finished_at"]
@@ -43,7 +31,7 @@ def test_serve_starts_its_own_worker_with_no_broker_server(tmp_path, database_ur
     try:
         with srv.client(token="tok-embedded") as api:
             project = api.post("/api/projects", json={"title": "Embedded"}).json()
-            job = wait_for_job(api, api.post(f"/api/projects/{project['id']}/recount").json()["id"])
+            job = wait_job(api, api.post(f"/api/projects/{project['id']}/recount").json()["id"])
         assert job["state"] == "done"
         assert (tmp_path / "broker" / "queue").is_dir()  # the filesystem transport, in the data folder
     finally:

@@ -14,6 +14,7 @@ from app import rows
 from app.auth import user_of
 from app.errors import InputError
 from app.labelling import hotkeys, queue, service
+from app.ml import suggest
 from app.projects.api import project_or_404
 from app.settings import settings
 from app.tables import Project, Task, User
@@ -80,8 +81,31 @@ async def workspace(request: Request, project_id: int, task_id: int) -> Template
         "stats": await service.stats(project, user),
         "lock_seconds": settings.task_lock_seconds,
         "updating": state.annotation is not None and not state.annotation.was_cancelled,
+        # nothing to start from yet: the model is asked now, and the page polls for its answer
+        "suggestion": await suggest.on_open(project, task.id, user) if state.source == "new" else None,
     }
     return Template("labelling/workspace.html", context=context)
+
+
+@get("/projects/{project_id:int}/label/{task_id:int}/suggestion")
+async def suggestion(request: Request, project_id: int, task_id: int) -> Template:
+    """The workspace's poll for the model's prediction; 286 tells htmx to stop asking."""
+    user = user_of(request)
+    project, task = await task_or_404(user, project_id, task_id)
+    prediction = await service.starting_prediction(project, task.id)
+    context: dict[str, Any] = {"prediction": prediction, "error": None}
+    if prediction is not None:
+        results = [{**item, "origin": "prediction"} for item in prediction.result if isinstance(item, dict)]
+        context["form"] = parse_config(project.label_config).render(task.data, results, workspace=True)
+        return Template("labelling/_suggestion.html", context=context, status_code=286)
+    job_id = request.query_params.get("job", "")
+    job = await suggest.job_of(project, int(job_id)) if job_id.isdigit() and len(job_id) < 10 else None
+    if job is None or job.state in ("done", "failed"):
+        errors = (job.result or {}).get("errors") if job else None
+        context["error"] = (errors[0]["error"] if errors else job.error if job and job.error
+                            else "it answered nothing for this model version")
+        return Template("labelling/_suggestion.html", context=context, status_code=286)
+    return Template("labelling/_suggestion.html", context=context)
 
 
 @post("/projects/{project_id:int}/label/{task_id:int}/draft")
@@ -141,4 +165,4 @@ async def release_lock(request: Request, project_id: int, task_id: int) -> Respo
     return Response(None, status_code=204)
 
 
-ROUTES = [start_labelling, history_page, workspace, save_draft, submit, skip, renew_lock, release_lock]
+ROUTES = [start_labelling, history_page, workspace, suggestion, save_draft, submit, skip, renew_lock, release_lock]

@@ -14,6 +14,7 @@ from app import rows
 from app.db import write_tx
 from app.errors import InputError
 from app.labelling import queue
+from app.ml import events
 from app.tables import Annotation, AnnotationDraft, Prediction, Project, Task, TaskLock, User
 from app.tasks import counters
 from components import parse_config
@@ -186,6 +187,7 @@ async def _store(project: Project, user: User, task: Task, fields: dict[str, lis
         if again is not None:
             return again  # a double click or a retried request
         own = _own(existing)
+        action = "ANNOTATION_UPDATED" if own is not None else "ANNOTATION_CREATED"
         if own is not None:
             await Annotation.update({
                 Annotation.result: results, Annotation.was_cancelled: cancelled, Annotation.lead_time: lead_time,
@@ -201,7 +203,9 @@ async def _store(project: Project, user: User, task: Task, fields: dict[str, lis
         await AnnotationDraft.delete().where(AnnotationDraft.task == task.id, AnnotationDraft.user == user.id)
         await TaskLock.delete().where(TaskLock.task == task.id, TaskLock.user == user.id)
         await counters.refresh(project.id, [task.id])
-    return await Annotation.objects().where(Annotation.id == annotation_id).output(load_json=True).first()
+    annotation = await Annotation.objects().where(Annotation.id == annotation_id).output(load_json=True).first()
+    await events.annotation_changed(project, action, annotation, task)
+    return annotation
 
 
 async def submit(project: Project, user: User, task: Task, fields: dict[str, list[str]]) -> Annotation:

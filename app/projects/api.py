@@ -115,4 +115,14 @@ async def job_detail(request: Request, job_id: int) -> dict[str, Any]:
     return jobs.job_json(job)
 
 
-ROUTES += [project_recount, job_detail]
+@get(both("/api/projects/{project_id:int}/jobs"), guards=[require_admin])
+async def project_jobs(request: Request, project_id: int) -> list[dict[str, Any]]:
+    """The project's 50 newest background jobs (imports, exports, predictions, webhooks), newest first."""
+    project = await project_or_404(user_of(request), project_id)
+    query = Job.objects().where(Job.project == project.id)
+    if request.query_params.get("kind"):
+        query = query.where(Job.kind == request.query_params["kind"])
+    return [jobs.job_json(j) for j in await query.order_by(Job.id, ascending=False).limit(50).output(load_json=True)]
+
+
+ROUTES += [project_recount, job_detail, project_jobs]

@@ -15,7 +15,8 @@ from app.tables import (PROJECT_ROLES, SAMPLING, SKIP_QUEUE, Annotation, Annotat
 
 TEXT_FIELDS = ("description", "expert_instruction", "model_version", "color")
 BOOL_FIELDS = ("show_instruction", "show_skip_button", "enable_empty_annotation", "show_annotation_history",
-               "show_collab_predictions", "annotators_see_others")
+               "show_collab_predictions", "annotators_see_others", "evaluate_predictions_automatically",
+               "start_training_on_annotation_update")
 CHOICE_FIELDS = {"sampling": SAMPLING, "skip_queue": SKIP_QUEUE}
 INT_FIELDS = {"maximum_annotations": (1, 1000), "overlap_cohort_percentage": (1, 100)}
 

@@ -144,8 +144,8 @@ async def annotation_update(request: Request, annotation_id: int, data: dict[str
 
 @delete(both("/api/annotations/{annotation_id:int}"))
 async def annotation_delete(request: Request, annotation_id: int) -> None:
-    annotation, _, _ = await annotation_or_404(user_of(request), annotation_id, write=True)
-    await service.delete_annotation(annotation)
+    annotation, _, project = await annotation_or_404(user_of(request), annotation_id, write=True)
+    await service.delete_annotation(annotation, project)
 
 
 @get(both("/api/predictions"))

@@ -8,6 +8,7 @@ from typing import Any
 from app import rows
 from app.db import data_contains, write_tx
 from app.errors import InputError
+from app.ml import events
 from app.projects import service as projects
 from app.tables import Annotation, Prediction, Project, Task, TaskLock, User
 from app.tasks import counters
@@ -151,7 +152,9 @@ async def create_annotation(user: User, task: Task, project: Project, data: dict
         # the annotator's hold on the task (from the queue) ends with their annotation
         await TaskLock.delete().where(TaskLock.task == task.id, TaskLock.user == user.id)
         await counters.refresh(project.id, [task.id])
-    return await rows.one(Annotation, "id = {}", annotation.id)
+    stored = await rows.one(Annotation, "id = {}", annotation.id)
+    await events.annotation_changed(project, "ANNOTATION_CREATED", stored, task)
+    return stored
 
 
 async def update_annotation(user: User, annotation: Annotation, project: Project, task: Task,
@@ -165,14 +168,17 @@ async def update_annotation(user: User, annotation: Annotation, project: Project
         await counters.lock_tasks([task.id])
         await Annotation.update({getattr(Annotation, k): v for k, v in fields.items()}).where(Annotation.id == annotation.id)
         await counters.refresh(project.id, [task.id])
-    return await Annotation.objects().where(Annotation.id == annotation.id).output(load_json=True).first()
+    stored = await Annotation.objects().where(Annotation.id == annotation.id).output(load_json=True).first()
+    await events.annotation_changed(project, "ANNOTATION_UPDATED", stored, task)
+    return stored
 
 
-async def delete_annotation(annotation: Annotation) -> None:
+async def delete_annotation(annotation: Annotation, project: Project) -> None:
     async with write_tx():
         await counters.lock_tasks([annotation.task])
         await Annotation.delete().where(Annotation.id == annotation.id)
         await counters.refresh(annotation.project, [annotation.task])
+    await events.annotations_deleted(project, [annotation.id])
 
 
 def clean_prediction(task: Task, config: Any, data: dict[str, Any], where: str = "prediction") -> dict[str, Any]:

@@ -1,0 +1,56 @@
+"""Opening a task the model has not predicted, in a real browser: the page does not wait for the
+model; the prediction appears when it arrives, as the starting point or one click away."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.test_browser import log_in
+from tests.test_ml import NER, connect, expected_spans
+from tests.test_workspace_browser import annotator_in, ready, select_text  # noqa: F401,F811 - a fixture
+
+TEXTS = ["Ada Lovelace met Charles Babbage", "Grace Hopper at Yale"]
+
+
+@pytest.fixture
+def worker(server):
+    if not any(proc.poll() is None for proc in server.workers):
+        server.start_worker()
+
+
+def test_prediction_arrives_in_the_open_workspace(page, server, api, annotator_in, ml_backend, worker):
+    project, user = annotator_in(NER, [{"text": t} for t in TEXTS])
+    connect(api, project, ml_backend(2, "slow", delay=1.5))  # slow: the page is on screen before the answer
+    log_in(page, user["email"], user["password"])
+
+    # untouched work takes the prediction as soon as it arrives
+    page.goto(f"/projects/{project['id']}/label")
+    ready(page)
+    expect(page.get_by_test_id("suggestion-waiting")).to_be_visible()
+    expect(page.get_by_test_id("suggestion-used")).to_be_visible()
+    expect(page.locator("mark.lw-span")).to_have_count(len(expected_spans(TEXTS[0])))
+    page.get_by_test_id("submit").click()
+    expect(page.get_by_test_id("suggestion-waiting")).to_be_visible()  # on to the next task, and its own request
+
+    # work already begun is not replaced: the prediction waits one click away, and undo brings the work back
+    select_text(page, "Grace")
+    page.keyboard.press("2")  # ORG's key: "Grace" becomes an ORG span before the model answers
+    expect(page.locator("mark.lw-span")).to_have_count(1)
+    expect(page.get_by_test_id("use-suggestion")).to_be_visible()
+    expect(page.locator("mark.lw-span")).to_have_count(1)
+    page.get_by_test_id("use-suggestion").click()
+    expect(page.locator("mark.lw-span")).to_have_count(len(expected_spans(TEXTS[1])))
+    page.get_by_test_id("undo").click()
+    expect(page.locator("mark.lw-span")).to_have_count(1)
+    page.get_by_test_id("redo").click()
+    expect(page.locator("mark.lw-span")).to_have_count(len(expected_spans(TEXTS[1])))
+    page.get_by_test_id("submit").click()
+    expect(page).to_have_url(f"/projects/{project['id']}/label")
+
+    annotations = [a for t in api.get(f"/api/tasks?project={project['id']}").json()["tasks"]
+                   for a in api.get(f"/api/tasks/{t['id']}/annotations").json()]
+    assert len(annotations) == 2
+    for annotation in annotations:
+        assert annotation["parent_prediction"] is not None
+        assert {r.get("origin") for r in annotation["result"]} == {"prediction"}  # accepted as the model made it
