@@ -41,14 +41,25 @@ def handler(kind: str) -> Callable:
     return register
 
 
-async def enqueue(kind: str, *, project_id: int | None, user_id: int | None, params: dict | None = None) -> Job:
+async def enqueue(kind: str, *, project_id: int | None, user_id: int | None, params: dict | None = None,
+                  quiet: bool = False) -> Job:
+    """Store the job and hand it to the broker. If the broker will not take it, the job is marked
+    failed, so nothing waits for it; `quiet` callers (side effects of work already saved) get
+    that failed job back instead of an exception."""
     if kind not in HANDLERS:
         raise ValueError(f"unknown job kind {kind!r}")
     job = Job(kind=kind, project=project_id, created_by=user_id, params=params or {})
     async with write_tx():
         await job.save()
-    # sending is blocking I/O (a file or a socket): keep it off the event loop
-    await anyio.to_thread.run_sync(run_job.delay, job.id)
+    try:
+        # sending is blocking I/O (a file or a socket): keep it off the event loop
+        await anyio.to_thread.run_sync(run_job.delay, job.id)
+    except Exception as exc:
+        log.exception("the broker did not take job %s (%s)", job.id, kind)
+        await _set(job.id, state="failed", error=f"The job could not be queued: {type(exc).__name__}: {exc}",
+                   finished_at=now())
+        if not quiet:
+            raise
     return await Job.objects().where(Job.id == job.id).output(load_json=True).first()
 
 

@@ -566,7 +566,14 @@
   // htmx). Untouched work takes it at once; work already begun keeps it one click away ("Use it"),
   // an undoable change like any other.
   function useSuggestion(template, asChange) {
-    if (asChange) undoStack.push(current);
+    if (asChange) {
+      // typing not yet saved becomes its own step first, so undo brings it back
+      if (typingPending) { clearTimeout(typing); typingPending = false; changed(); }
+      undoStack.push(current);
+      redoStack = [];
+      restoring = null;  // an undo still in flight must not overwrite the suggestion
+      body.inert = false;
+    }
     body.innerHTML = template.innerHTML;
     htmx.process(body);
     form.elements.prediction.value = template.dataset.prediction;
@@ -576,6 +583,13 @@
     const note = document.getElementById("lw-suggestion");
     if (note) note.innerHTML = "<p class=\"flash flash-info\" data-testid=\"suggestion-used\">Starting from the model's suggestion: correct what it got wrong.</p>";
   }
+  // only the poll's own answer goes there: a login page after the session ended does not
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.target.id !== "lw-suggestion") return;
+    const xhr = event.detail.xhr;
+    const path = new URL((xhr && xhr.responseURL) || location.href, location.href).pathname;
+    if (!path.endsWith("/suggestion")) event.detail.shouldSwap = false;
+  });
   document.body.addEventListener("htmx:afterSwap", (event) => {
     if (event.detail.target.id !== "lw-suggestion") return;
     const template = document.getElementById("lw-suggested");

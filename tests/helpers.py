@@ -180,18 +180,24 @@ class MLBackendProcess:
 
     @classmethod
     def start(cls, log_path: Path, generation: int, mode: str = "ok", port: int | None = None,
-              basic_auth: str | None = None, delay: float | None = None, env: dict | None = None) -> MLBackendProcess:
+              basic_auth: str | None = None, delay: float | None = None, gate: Path | None = None,
+              env: dict | None = None) -> MLBackendProcess:
         args = ["--generation", str(generation), "--mode", mode, "--log", str(log_path),
                 "--model-dir", str(log_path.parent / "model")]
         if basic_auth:
             args += ["--basic-auth", basic_auth]
         if delay is not None:
             args += ["--delay", str(delay)]
+        if gate is not None:
+            args += ["--gate", str(gate)]
         port = port or free_port()
         proc = subprocess.Popen([sys.executable, "-m", "tests.ml_backend", "--port", str(port), *args], cwd=ROOT,
                                 env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True)
-        line = proc.stdout.readline()
+        import select
+
+        ready, _, _ = select.select([proc.stdout], [], [], 30)  # a backend that never starts fails, not hangs
+        line = proc.stdout.readline() if ready else "no ready line within 30 s"
         if not line.startswith("ready"):
             proc.kill()
             raise RuntimeError(f"the ML backend did not start: {line}{proc.stdout.read()}")

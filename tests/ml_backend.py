@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 from lxml import etree
 
-MODES = ("ok", "slow", "garbage", "mismatch", "one-result", "flaky", "wrong-count", "instant")
+MODES = ("ok", "slow", "garbage", "mismatch", "one-result", "flaky", "wrong-count", "instant", "gated", "poison")
 # The SDKs disagree: 1.0.9 trains on PROJECT_UPDATED but not START_TRAINING, 2.x the other way round.
 TRAIN_EVENTS = {
     1: {"ANNOTATION_CREATED", "ANNOTATION_UPDATED", "ANNOTATION_DELETED", "PROJECT_UPDATED"},
@@ -73,10 +73,11 @@ class Backend:
 
     def __init__(self, generation: int, mode: str = "ok", basic_auth: str | None = None, log: str | None = None,
                  delay: float = 5.0, model_dir: str | None = None,
-                 label_studio_url: str | None = None, api_key: str | None = None):
+                 label_studio_url: str | None = None, api_key: str | None = None, gate: str | None = None):
         if generation not in (1, 2) or mode not in MODES:
             raise ValueError(f"bad generation {generation!r} or mode {mode!r}")
         self.generation, self.mode, self.delay, self.model_dir = generation, mode, delay, model_dir
+        self.gate = gate  # gated mode: /predict answers once this file exists (the test decides when)
         self.basic_auth = basic_auth if generation == 2 else None  # 1.0.9 has no auth at all
         self.log_file = open(log, "a", encoding="utf-8") if log and mode != "instant" else None  # noqa: SIM115
         # Only 2.x reads these (from env); 1.0.9 uses /setup's hostname and access_token instead.
@@ -207,7 +208,7 @@ def predict_task(b: Backend, task: dict, config: str, version, host: str | None,
 
 # ---- /predict and the failure modes ----------------------------------------------------------------
 
-def mode_before(b: Backend) -> Reply | None:
+def mode_before(b: Backend, body: dict | None = None) -> Reply | None:
     if b.mode == "flaky":
         with b.lock:
             b.predict_calls += 1
@@ -216,8 +217,15 @@ def mode_before(b: Backend) -> Reply | None:
             return json_reply(503, {"status": 503, "detail": "flaky mode: the first /predict fails"})
     if b.mode == "slow":
         time.sleep(b.delay)
+    if b.mode == "gated":
+        deadline = time.monotonic() + 60
+        while b.gate and not os.path.exists(b.gate) and time.monotonic() < deadline:
+            time.sleep(0.05)
     if b.mode == "garbage":
         return Reply(200, b"not json at all <html>", "text/html; charset=utf-8")
+    if b.mode == "poison" and "POISON" in json.dumps((body or {}).get("tasks")):
+        # a model that crashes on one input fails the whole request that carries it
+        raise ValueError("poison mode: the model crashed on a task")
     return None
 
 
@@ -235,7 +243,7 @@ def mode_after(b: Backend, results: list[dict]) -> list[dict]:
 
 
 def predict(b: Backend, body) -> Reply:
-    early = mode_before(b)
+    early = mode_before(b, body)
     if early:
         return early
     if b.generation == 1:
@@ -259,10 +267,16 @@ def predict(b: Backend, body) -> Reply:
 # ---- generation 1 (label-studio-ml 1.0.9) ----------------------------------------------------------
 
 def g1_setup(b: Backend, body) -> Reply:
-    # One process-wide model; AUTO_UPDATE makes it load the newest finished training job.
+    # One process-wide model; AUTO_UPDATE makes it load the newest finished training job, unless
+    # the request names a model_version: then 1.0.9's fetch() loads exactly that job's result,
+    # and a version with no job (such as "INITIAL") gives the untrained model
     with b.lock:
         b.setup = {k: body.get(k) for k in ("project", "schema", "hostname", "access_token")}
-        b.loaded_version = b.jobs[-1] if b.jobs else "INITIAL"
+        asked = body.get("model_version")
+        if asked:
+            b.loaded_version = next((job for job in b.jobs if str(job) == str(asked)), "INITIAL")
+        else:
+            b.loaded_version = b.jobs[-1] if b.jobs else "INITIAL"
         return json_reply(200, {"model_version": b.loaded_version})
 
 
@@ -412,9 +426,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--log", metavar="FILE", help="append one JSON line per request")
     parser.add_argument("--delay", type=float, default=5.0, help="seconds /predict sleeps in slow mode")
     parser.add_argument("--model-dir", metavar="DIR", help="reported by generation 1 /health")
+    parser.add_argument("--gate", metavar="FILE", help="gated mode: /predict waits until FILE exists (60 s at most)")
     args = parser.parse_args(argv)
     backend = Backend(args.generation, args.mode, basic_auth=args.basic_auth, log=args.log,
-                      delay=args.delay, model_dir=args.model_dir)
+                      delay=args.delay, model_dir=args.model_dir, gate=args.gate)
     server = make_server(backend, args.host, args.port)
     # SystemExit unwinds serve_forever in this thread; shutdown() from here would deadlock.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -91,6 +91,10 @@ def test_connecting_checks_health_and_setup_as_label_studio_does(server, api, ma
 
     bad = api.post("/api/ml", json={"project": project["id"], "url": "ftp://x", "timeout": -1, "extra_params": [1]})
     assert bad.status_code == 400 and {"url", "timeout", "extra_params"} <= set(bad.json()["validation_errors"])
+    # credentials belong in the basic auth fields (a URL shows up in error messages); a port is a number
+    for url in ("http://model:secret@127.0.0.1:9090", "http://127.0.0.1:abc", "http://[::1"):
+        refused = api.post("/api/ml", json={"project": project["id"], "url": url})
+        assert refused.status_code == 400 and "url" in refused.json()["validation_errors"], url
 
 
 def test_retrieving_predictions_stores_each_task_once(server, api, make_project, ml_backend, worker):
@@ -277,6 +281,12 @@ def test_ml_routes_are_for_admins_of_the_project(server, api, make_project, make
                              ("POST", f"/api/dm/actions?id=retrieve_tasks_predictions&project={project['id']}")):
             assert other.request(method, path, json={}).status_code == 403, path
     assert api.get("/api/ml/999999").status_code == 404
+    # an ML job carries the backend's answers: only admins read it, even in their own project
+    job = api.post(f"/api/ml/{record['id']}/train").json()["job"]
+    api.post(f"/api/projects/{project['id']}/members", json={"user": annotator["id"]})
+    with server.client(token=token) as member:
+        assert member.get(f"/api/projects/{project['id']}").status_code == 200
+        assert member.get(f"/api/jobs/{job['id']}").status_code == 404
     assert api.post(f"/api/dm/actions?id=nope&project={project['id']}").status_code == 400
 
 
@@ -334,3 +344,37 @@ def test_model_page_forms_and_task_list_button(server, api, make_project, ml_bac
         assert "2 task(s) predicted by model version" in " ".join(text_of(shown, "[data-testid=job-done]"))
     assert sorted(p["task"] for p in predictions(api, project)) == sorted(int(i) for i in picked)
     assert [len(r["body"]["tasks"]) for r in backend.requests("/predict")] == [2]
+
+
+def test_a_task_the_model_crashes_on_does_not_sink_its_batch(server, api, make_project, ml_backend, worker):
+    project, tasks = text_project(api, make_project, ["Ada Lovelace", "POISON pill", "Grace Hopper", "Alan Turing"])
+    backend = ml_backend(2, "poison")
+    connect(api, project, backend)
+    job = retrieve(api, project)
+    assert job["state"] == "done" and (job["result"]["predicted"], job["result"]["failed"]) == (3, 1)
+    (error,) = job["result"]["errors"]
+    assert error["task"] == tasks[1]["id"] and "HTTP 500" in error["error"] and "crashed" in error["error"]
+    # the batch (tried three times), then each task once
+    assert [len(r["body"]["tasks"]) for r in backend.requests("/predict")] == [4, 4, 4, 1, 1, 1, 1]
+
+
+def test_the_workspace_poll_stops_when_the_model_fails(server, api, make_project, make_user, ml_backend, worker):
+    """An annotator opening a task with a broken model: the page opens at once, the poll ends with
+    a plain reason (not the backend's own message), and nothing is stored."""
+    project, tasks = text_project(api, make_project, TEXTS[:1])
+    connect(api, project, ml_backend(2, "garbage"))
+    annotator = make_user()
+    api.post(f"/api/projects/{project['id']}/members", json={"user": annotator["id"]})
+    with closing(browser(server, annotator["email"], annotator["password"])) as web:
+        page = web.get(f"/projects/{project['id']}/label", follow_redirects=True)
+        (poll,) = html(page).cssselect("#lw-suggestion")
+        assert poll.get("hx-trigger").endswith("every 1s")
+        deadline = time.monotonic() + 60
+        while (answer := web.get(poll.get("hx-get"))).status_code == 200:
+            assert "suggestion-waiting" in answer.text and time.monotonic() < deadline
+            time.sleep(0.2)
+        assert answer.status_code == 286  # htmx stops polling
+        assert "unavailable or answered something unusable" in answer.text and "not JSON" not in answer.text
+        again = web.get(f"/projects/{project['id']}/label/{tasks[0]['id']}")
+        assert not html(again).cssselect("#lw-suggestion")  # a failed model is not asked on every open
+    assert predictions(api, project) == []

@@ -19,24 +19,30 @@ def worker(server):
         server.start_worker()
 
 
-def test_prediction_arrives_in_the_open_workspace(page, server, api, annotator_in, ml_backend, worker):
+def test_prediction_arrives_in_the_open_workspace(page, server, api, annotator_in, ml_backend, worker, tmp_path):
     project, user = annotator_in(NER, [{"text": t} for t in TEXTS])
-    connect(api, project, ml_backend(2, "slow", delay=1.5))  # slow: the page is on screen before the answer
+    gate = tmp_path / "answer"  # the model answers only once this file exists: the test says when
+    connect(api, project, ml_backend(2, "gated", gate=gate))
     log_in(page, user["email"], user["password"])
 
     # untouched work takes the prediction as soon as it arrives
     page.goto(f"/projects/{project['id']}/label")
     ready(page)
     expect(page.get_by_test_id("suggestion-waiting")).to_be_visible()
+    expect(page.locator("mark.lw-span")).to_have_count(0)
+    gate.touch()
     expect(page.get_by_test_id("suggestion-used")).to_be_visible()
     expect(page.locator("mark.lw-span")).to_have_count(len(expected_spans(TEXTS[0])))
+    gate.unlink()
     page.get_by_test_id("submit").click()
     expect(page.get_by_test_id("suggestion-waiting")).to_be_visible()  # on to the next task, and its own request
 
     # work already begun is not replaced: the prediction waits one click away, and undo brings the work back
+    ready(page)
     select_text(page, "Grace")
     page.keyboard.press("2")  # ORG's key: "Grace" becomes an ORG span before the model answers
     expect(page.locator("mark.lw-span")).to_have_count(1)
+    gate.touch()
     expect(page.get_by_test_id("use-suggestion")).to_be_visible()
     expect(page.locator("mark.lw-span")).to_have_count(1)
     page.get_by_test_id("use-suggestion").click()

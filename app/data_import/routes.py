@@ -37,7 +37,7 @@ async def import_upload(request: Request, project_id: int) -> Template | Redirec
 async def job_progress(request: Request, project_id: int, job_id: int) -> Template:
     project = await project_or_404(user_of(request), project_id)
     job = await Job.objects().where(Job.id == job_id, Job.project == project.id).output(load_json=True).first()
-    if job is None:
+    if job is None or (job.kind.startswith("ml_") and user_of(request).role != "admin"):  # as /api/jobs/{id}
         raise NotFoundException(f"No job {job_id} in this project")
     return Template("jobs/_job.html", context={"job": job, "project": project})
 

@@ -92,18 +92,18 @@ async def suggestion(request: Request, project_id: int, task_id: int) -> Templat
     """The workspace's poll for the model's prediction; 286 tells htmx to stop asking."""
     user = user_of(request)
     project, task = await task_or_404(user, project_id, task_id)
+    job_id = request.query_params.get("job", "")
+    # the job before the prediction: it is marked done only after its prediction is stored, so
+    # a prediction that lands between the two reads is never missed
+    reason = await suggest.outcome(project, task.id, int(job_id)) if job_id.isdigit() and len(job_id) < 10 else "no request"
     prediction = await service.starting_prediction(project, task.id)
     context: dict[str, Any] = {"prediction": prediction, "error": None}
     if prediction is not None:
         results = [{**item, "origin": "prediction"} for item in prediction.result if isinstance(item, dict)]
         context["form"] = parse_config(project.label_config).render(task.data, results, workspace=True)
         return Template("labelling/_suggestion.html", context=context, status_code=286)
-    job_id = request.query_params.get("job", "")
-    job = await suggest.job_of(project, int(job_id)) if job_id.isdigit() and len(job_id) < 10 else None
-    if job is None or job.state in ("done", "failed"):
-        errors = (job.result or {}).get("errors") if job else None
-        context["error"] = (errors[0]["error"] if errors else job.error if job and job.error
-                            else "it answered nothing for this model version")
+    if reason is not None:
+        context["error"] = reason
         return Template("labelling/_suggestion.html", context=context, status_code=286)
     return Template("labelling/_suggestion.html", context=context)
 

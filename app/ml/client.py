@@ -31,6 +31,7 @@ class Answer:
     status: int | None  # None: no HTTP answer at all (refused, timed out)
     body: Any
     error: str = ""
+    timed_out: bool = False  # sent, but no answer in time: the backend may still be working on it
 
     @property
     def ok(self) -> bool:
@@ -77,7 +78,7 @@ class MLApi:
                 headers={"Content-Type": "application/json"} if payload is not None else None,
                 timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else httpx.Timeout(timeout, connect=CONNECT_TIMEOUT))
         except httpx.TimeoutException:
-            return Answer(None, None, f"no answer within {timeout or self.backend.timeout:g} s (timeout)")
+            return Answer(None, None, f"no answer within {timeout or self.backend.timeout:g} s (timeout)", timed_out=True)
         except httpx.HTTPError as exc:
             return Answer(None, None, f"cannot reach {self.backend.url}: {type(exc).__name__} {exc}".strip())
         try:
@@ -95,11 +96,12 @@ class MLApi:
         return await self.call("GET", "/health", timeout=HEALTH_TIMEOUT)
 
     async def setup(self, project_uid: str, schema: str, hostname: str, access_token: str) -> Answer:
-        # 1.0.9 reads hostname and access_token (to fetch task files back); 2.x reads extra_params
+        # 1.0.9 reads hostname and access_token (to fetch task files back); 2.x reads extra_params.
+        # No model_version, as Label Studio: 1.0.9 would load exactly that version and so never
+        # pick up the model its training produced
         return await self.call("POST", "/setup", {
             "project": project_uid, "schema": schema, "hostname": hostname, "access_token": access_token,
-            "model_version": self.backend.model_version or None, "extra_params": self.backend.extra_params or {}},
-            timeout=SETUP_TIMEOUT)
+            "extra_params": self.backend.extra_params or {}}, timeout=SETUP_TIMEOUT)
 
     async def predict(self, tasks: list[dict], project_uid: str, label_config: str,
                       context: dict | None = None) -> Answer:

@@ -27,8 +27,9 @@ def project_payload(project: Project) -> dict[str, Any]:
 async def _send(project: Project, backend: MLBackend, payload: dict[str, Any], user_id: int | None) -> Job:
     from app import jobs
 
+    # quiet: the annotation is saved; a broker that is down must not turn that into an error
     return await jobs.enqueue("ml_webhook", project_id=project.id, user_id=user_id,
-                              params={"backend": backend.id, "payload": payload})
+                              params={"backend": backend.id, "payload": payload}, quiet=True)
 
 
 async def annotation_changed(project: Project, action: str, annotation: Annotation, task: Task) -> None:

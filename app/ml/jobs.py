@@ -30,11 +30,13 @@ CONCURRENT_BATCHES = 2
 PROGRESS_EVERY = 0.3  # seconds between progress writes
 
 
-async def with_retries(call: Callable[[], Awaitable[Answer]], before_retry: Callable[[], Awaitable[Any]] | None = None
-                       ) -> Answer:
+async def with_retries(call: Callable[[], Awaitable[Answer]], before_retry: Callable[[], Awaitable[Any]] | None = None,
+                       after_timeout: bool = True) -> Answer:
+    """`after_timeout=False` for calls that must not run twice: a 2.x backend trains inside
+    /webhook, so a slow answer means training is under way, not lost."""
     answer = await call()
     attempt = 1
-    while attempt < TRIES and not answer.ok and answer.retryable:
+    while attempt < TRIES and not answer.ok and answer.retryable and (after_timeout or not answer.timed_out):
         await asyncio.sleep(BACKOFF * 2 ** (attempt - 1))
         if before_retry is not None:
             await before_retry()
@@ -53,6 +55,7 @@ async def _job_context(job: Job) -> tuple[Project, MLBackend]:
     return project, backend
 
 
+@handler("ml_suggest")  # the same, for the one task an annotator just opened
 @handler("ml_predict")
 async def retrieve_predictions(job: Job) -> dict[str, Any]:
     """Predictions of the backend's current model version for the job's tasks (or all the tasks
@@ -81,13 +84,16 @@ async def retrieve_predictions(job: Job) -> dict[str, Any]:
         async def run_chunk(chunk: list[int]) -> None:
             async with gate:
                 tasks = await service.tasks_for(project.id, chunk)
-                groups = [[t] for t in tasks] if state["one_by_one"] else [tasks]
+                # (tasks, retry): tasks asked again one by one after a failed batch are not retried,
+                # or a model that fails on everything would cost three tries per task
+                groups = [([t], True) for t in tasks] if state["one_by_one"] else [(tasks, True)]
                 while groups:
-                    group = groups.pop(0)
-                    parsed = await _predict(api, backend, project, uid, config, group)
+                    group, retry = groups.pop(0)
+                    parsed = await _predict(api, project, uid, config, group, retry)
                     if parsed.one_for_many:
                         state["one_by_one"] = True  # as Label Studio: ask again, one task per request
-                        groups = [[t] for t in group] + groups
+                    if parsed.one_for_many or parsed.split:
+                        groups = [([t], not parsed.split) for t in group] + groups
                         continue
                     stored = await service.store(project.id, backend.id, parsed.good)
                     report["predicted"] += len(stored)
@@ -100,28 +106,38 @@ async def retrieve_predictions(job: Job) -> dict[str, Any]:
                     state["shown"] = time.monotonic()
                     await set_progress(job.id, state["done"], len(todo))
 
-        await asyncio.gather(*(run_chunk(chunk) for chunk in chunks))
+        # a batch that fails (the backend removed mid-job, say) cancels the others at once
+        try:
+            async with asyncio.TaskGroup() as group:
+                for chunk in chunks:
+                    group.create_task(run_chunk(chunk))
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None  # the job's error names the cause, not the group
     if report["failed"] and not report["predicted"]:
         first = report["errors"][0]["error"] if report["errors"] else "no prediction came back"
         raise JobFailed(f"No prediction was stored: {report['failed']} task(s) failed, e.g. {first}", report)
     return report
 
 
-async def _predict(api: MLApi, backend: MLBackend, project: Project, uid: str, config: Any,
-                   tasks: list[dict[str, Any]]) -> service.Parsed:
+async def _predict(api: MLApi, project: Project, uid: str, config: Any, tasks: list[dict[str, Any]],
+                   retry: bool = True) -> service.Parsed:
     payload = [service.task_payload(t) for t in tasks]
 
     async def setup_again() -> None:
-        # a 1.0.9 backend that restarted has forgotten its model until /setup runs again
-        await service.check_state(backend, project, api)
+        # a 1.0.9 backend that restarted has forgotten its model until /setup runs again. Only
+        # /setup: a full state check would mark the backend down after one slow /health
+        await service.send_setup(api, project)
 
-    answer = await with_retries(lambda: api.predict(payload, uid, project.label_config), setup_again)
+    call = lambda: api.predict(payload, uid, project.label_config)  # noqa: E731
+    answer = await (with_retries(call, setup_again) if retry else call())
+    if not answer.ok and len(tasks) > 1 and answer.status is not None and answer.status >= 500:
+        return service.Parsed(split=True)  # the model may choke on one task: the others go one by one
     if not answer.ok:
         parsed = service.Parsed()
         for task in tasks:
             parsed.errors[task["id"]] = f"/predict: {answer.error}"
         return parsed
-    return service.parse_answer(answer.body, tasks, config, backend.model_version)
+    return service.parse_answer(answer.body, tasks, config, api.backend.model_version)
 
 
 @handler("ml_webhook")
@@ -130,7 +146,7 @@ async def deliver_webhook(job: Job) -> dict[str, Any]:
     _, backend = await _job_context(job)
     payload = job.params["payload"]
     async with MLApi(backend) as api:
-        answer = await with_retries(lambda: api.webhook(payload))
+        answer = await with_retries(lambda: api.webhook(payload), after_timeout=False)
     if not answer.ok:
         raise JobFailed(f"{payload.get('action')} was not delivered: {answer.error}",
                         {"backend": backend.id, "action": payload.get("action"), "status": answer.status})

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import httpx
 import orjson
 from piccolo.querystring import QueryString
 
@@ -55,11 +56,11 @@ def clean_fields(data: Any, partial: bool) -> dict[str, Any]:
         errors.setdefault(key, []).append(message)
 
     if "url" in data or not partial:
-        url = str(data.get("url") or "").strip()
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 512:
-            bad("url", "Give the backend's address: http(s)://host:port, at most 512 characters.")
-        out["url"] = url.rstrip("/")
+        url = str(data.get("url") or "").strip().rstrip("/")
+        if not _usable_url(url):
+            bad("url", "Give the backend's address, http(s)://host:port, at most 512 characters, with no user or "
+                       "password in it (use the basic auth fields).")
+        out["url"] = url
     for key, limit in (("title", 255), ("description", 10_000), ("basic_auth_user", 255), ("basic_auth_pass", 255)):
         if key in data:
             value = "" if data[key] is None else data[key]
@@ -102,6 +103,16 @@ def clean_fields(data: Any, partial: bool) -> dict[str, Any]:
     return out
 
 
+def _usable_url(url: str) -> bool:
+    """An address httpx can call, without credentials in it (they would show in every error)."""
+    try:
+        parsed = httpx.URL(url)
+        parsed.port  # noqa: B018 - a port that is not a number raises here, not later in a job
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host) and not parsed.userinfo and len(url) <= 512
+
+
 async def backends_of(project_id: int) -> list[MLBackend]:
     return await rows.many(MLBackend, "project = {}", project_id, tail="ORDER BY id")
 
@@ -117,7 +128,8 @@ async def active_backend(project_id: int) -> MLBackend | None:
 
 async def create_backend(project: Project, data: Any) -> MLBackend:
     fields = clean_fields(data, partial=False)
-    fields.setdefault("title", urlsplit(fields["url"]).netloc)
+    if not fields.get("title"):
+        fields["title"] = urlsplit(fields["url"]).netloc
     backend = MLBackend(project=project.id, **{**fields, "is_active": False})
     async with write_tx():
         await backend.save()
@@ -169,14 +181,17 @@ def project_uid(project: Project) -> str:
 
 
 async def access_token(project: Project) -> str:
-    """The token a backend uses to fetch task files back: the project owner's, as Label Studio sends."""
-    for owner in (project.created_by, None):
-        query = ApiToken.select(ApiToken.key).where(ApiToken.user.is_active.eq(True))
-        query = query.where(ApiToken.user == owner) if owner else query.where(ApiToken.user.role == "admin")
-        found = await query.order_by(ApiToken.id).first()
-        if found:
-            return found["key"]
-    return ""
+    """The token a backend uses to fetch task files back: the project owner's, as Label Studio
+    sends. Never someone else's: without an owner's token the backend gets none."""
+    if not project.created_by:
+        return ""
+    found = await ApiToken.select(ApiToken.key).where(ApiToken.user == project.created_by,
+                                                      ApiToken.user.is_active.eq(True)).first()
+    return found["key"] if found else ""
+
+
+async def send_setup(api: MLApi, project: Project) -> Any:
+    return await api.setup(project_uid(project), project.label_config, settings.hostname, await access_token(project))
 
 
 async def check_state(backend: MLBackend, project: Project, api: MLApi | None = None) -> MLBackend:
@@ -191,8 +206,7 @@ async def check_state(backend: MLBackend, project: Project, api: MLApi | None = 
         elif not health.ok:
             state, message, version = "ER", f"/health: {health.error}", backend.model_version
         else:
-            setup = await api.setup(project_uid(project), project.label_config, settings.hostname,
-                                    await access_token(project))
+            setup = await send_setup(api, project)
             if not setup.ok:
                 state, message, version = "ER", f"/setup: {setup.error}", backend.model_version
             else:
@@ -263,6 +277,7 @@ class Parsed:
     good: list[dict[str, Any]] = field(default_factory=list)  # {"task", "result", "score", "model_version"}
     errors: dict[int, str] = field(default_factory=dict)
     one_for_many: bool = False  # one result for several tasks: the backend does not batch
+    split: bool = False  # the batch failed as a whole: ask again one task per request
 
 
 def _score(value: Any) -> float | None:

@@ -112,6 +112,9 @@ async def job_detail(request: Request, job_id: int) -> dict[str, Any]:
     job = await Job.objects().where(Job.id == job_id).output(load_json=True).first()
     if job is None or (job.project and await service.get_project(user_of(request), job.project) is None):
         raise NotFoundException(f"No job with id {job_id}")
+    if job.kind.startswith("ml_") and user_of(request).role != "admin":
+        # ML jobs carry the backend's own answers, which belong with its (admin-only) settings
+        raise NotFoundException(f"No job with id {job_id}")
     return jobs.job_json(job)
 
 
