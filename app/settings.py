@@ -26,6 +26,7 @@ DOCUMENTED = {
     "LABELWELL_TASK_LOCK_MINUTES": "`10`",
     "LABELWELL_HOSTNAME": "`http://<host>:<port>` of this server",
     "LABELWELL_ML_BATCH_SIZE": "`100`",
+    "LABELWELL_LOCAL_FILES_ROOT": "unset: off",
 }
 
 
@@ -49,6 +50,7 @@ class Settings:
     import_max_tasks: int
     task_lock_seconds: int
     ml_batch_size: int
+    local_files_root: Path | None  # Label Studio's LOCAL_FILES_DOCUMENT_ROOT: /data/local-files/?d=… serves under it
 
     @property
     def is_postgres(self) -> bool:
@@ -108,6 +110,7 @@ def load() -> Settings:
         import_max_tasks=int(env("LABELWELL_IMPORT_MAX_TASKS", "1000000")),
         task_lock_seconds=int(float(env("LABELWELL_TASK_LOCK_MINUTES", "10")) * 60),
         ml_batch_size=max(1, int(env("LABELWELL_ML_BATCH_SIZE", "100"))),
+        local_files_root=Path(root).expanduser() if (root := env("LABELWELL_LOCAL_FILES_ROOT")) else None,
     )
 
 

@@ -3,7 +3,9 @@ tokens) allowed in their project, with the stored content type and no way out of
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import mimetypes
 import os
 import re
 import uuid
@@ -12,11 +14,11 @@ from pathlib import Path
 
 from litestar import Request, get
 from litestar.exceptions import NotFoundException
-from litestar.response import File
+from litestar.response import File, Redirect
 from PIL import Image, UnidentifiedImageError
 
 from app.auth import user_of
-from app.db import write_tx
+from app.db import data_contains, write_tx
 from app.errors import InputError
 from app.projects import service as projects
 from app.settings import settings
@@ -109,4 +111,72 @@ async def upload_serve(request: Request, project_id: int, name: str) -> File:
                          "Cache-Control": "private, max-age=3600"})
 
 
-ROUTES = [upload_serve]
+def _values(data: object) -> set[str]:
+    """Every string in a task's data: the only URIs its presign link may point at."""
+    if isinstance(data, str):
+        return {data}
+    if isinstance(data, dict):
+        return set().union(*(_values(v) for v in data.values())) if data else set()
+    if isinstance(data, list):
+        return set().union(*(_values(v) for v in data)) if data else set()
+    return set()
+
+
+@get(["/tasks/{task_id:int}/presign", "/tasks/{task_id:int}/presign/"])
+async def presign(request: Request, task_id: int) -> Redirect:
+    """Where an ML backend resolves a file of a task that is not a plain upload (Label Studio's
+    presign path; SDK 2.x sends the URI base64-encoded, 1.0.9 raw). Only a URI that occurs in the
+    task's own data is followed, so this is no open redirect."""
+    from app.tasks.service import task_in_reach
+
+    raw = request.query_params.get("fileuri", "")
+    candidates = [raw]
+    try:
+        candidates.append(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode())
+    except (ValueError, UnicodeDecodeError):
+        pass
+    found = await task_in_reach(user_of(request), task_id)
+    if found is None:
+        raise NotFoundException(f"No task with id {task_id}")
+    uri = next((c for c in candidates if c and c in _values(found[0].data)), None)
+    if uri is None:
+        raise NotFoundException("This file is not part of the task's data")
+    if uri.startswith(("/data/", "http://", "https://")):
+        return Redirect(uri, status_code=302)
+    if uri.startswith(("upload/", "/upload/")):
+        return Redirect("/data/" + uri.lstrip("/"), status_code=302)
+    raise NotFoundException(f"No cloud storage is connected here, so {uri.split('://')[0]}:// files cannot be "
+                            "fetched through Labelwell; give the backend its own access to them")
+
+
+@get(["/data/local-files", "/data/local-files/"])
+async def local_file(request: Request) -> File:
+    """Label Studio's local files serving: `?d=<path>` under LABELWELL_LOCAL_FILES_ROOT (off when
+    unset). Admins may read any file there; others only files their projects' tasks refer to."""
+    if settings.local_files_root is None:
+        raise NotFoundException("Serving local files is off: set LABELWELL_LOCAL_FILES_ROOT")
+    wanted = request.query_params.get("d", "")
+    root = settings.local_files_root.resolve()
+    path = (root / wanted.lstrip("/")).resolve()
+    if not wanted or not path.is_relative_to(root) or not path.is_file():
+        raise NotFoundException("No such file")
+    user = user_of(request)
+    if user.role != "admin" and not await _referenced(user, f"/data/local-files/?d={wanted}"):
+        raise NotFoundException("No such file")
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return File(path=path, media_type=kind, content_disposition_type="inline" if kind.startswith("image/") else "attachment",
+                headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox",
+                         "Cache-Control": "private, max-age=3600"})
+
+
+async def _referenced(user: object, url: str) -> bool:
+    """Whether a task in one of the user's projects names this URL (a scan of those projects' data)."""
+    from app.tables import Task
+
+    ids = await projects.visible_ids(user)
+    if not ids:
+        return False
+    return bool(await Task.select(Task.id).where(Task.project.is_in(ids), data_contains("lw_task.data", url)).first())
+
+
+ROUTES = [upload_serve, presign, local_file]

@@ -378,3 +378,42 @@ def test_the_workspace_poll_stops_when_the_model_fails(server, api, make_project
         again = web.get(f"/projects/{project['id']}/label/{tasks[0]['id']}")
         assert not html(again).cssselect("#lw-suggestion")  # a failed model is not asked on every open
     assert predictions(api, project) == []
+
+
+def test_backends_reach_task_files_by_label_studio_paths(server, api, make_project, make_user, tmp_path):
+    """The download paths a backend's SDK uses: the presign link (2.x base64, 1.0.9 raw) for a URI
+    in the task, and local files serving, each only within what the caller may see."""
+    import base64
+
+    from PIL import Image
+
+    folder = server.data_dir / "local-files" / "cars"
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (20, 10), "blue").save(folder / "blue.png")
+    local = "/data/local-files/?d=cars/blue.png"
+    project = make_project(label_config=PNG_CONFIG)
+    assert api.post(f"/api/projects/{project['id']}/import", json=[
+        {"image": local}, {"image": "s3://bucket/car.png"}]).status_code == 201
+    tasks = sorted(api.get(f"/api/tasks?project={project['id']}").json()["tasks"], key=lambda t: t["inner_id"])
+
+    shown = api.get(local)
+    assert shown.status_code == 200 and shown.headers["content-type"] == "image/png"
+    assert Image.open(__import__("io").BytesIO(shown.content)).size == (20, 10)
+    for fileuri in (base64.urlsafe_b64encode(local.encode()).decode().rstrip("="), local):
+        moved = api.get(f"/tasks/{tasks[0]['id']}/presign/", params={"fileuri": fileuri})
+        assert moved.status_code == 302 and moved.headers["location"] == local
+    assert api.get(f"/tasks/{tasks[0]['id']}/presign/", params={"fileuri": "https://elsewhere.example/x"}).status_code == 404
+    cloud = api.get(f"/tasks/{tasks[1]['id']}/presign/", params={"fileuri": "s3://bucket/car.png"})
+    assert cloud.status_code == 404 and "No cloud storage" in cloud.text
+    assert api.get("/data/local-files/?d=../secret_key").status_code == 404  # never out of the folder
+
+    outsider, member = make_user(), make_user()
+    api.post(f"/api/projects/{project['id']}/members", json={"user": member["id"]})
+    (folder / "other.png").write_bytes((folder / "blue.png").read_bytes())
+    for user, expected in ((outsider, 404), (member, 200)):
+        key = server.query('SELECT key FROM lw_api_token WHERE "user" = $1', user["id"])[0]["key"]
+        with server.client(token=key) as client:
+            assert client.get(local).status_code == expected
+            assert client.get("/data/local-files/?d=cars/other.png").status_code == 404  # no task of theirs names it
+            assert client.get(f"/tasks/{tasks[0]['id']}/presign/", params={"fileuri": local}).status_code == (
+                302 if expected == 200 else 404)
