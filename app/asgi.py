@@ -27,6 +27,8 @@ from app.labelling import api as labelling_api
 from app.labelling import routes as labelling_pages
 from app.ml import api as ml_api
 from app.ml import routes as ml_pages
+from app.review import api as review_api
+from app.review import routes as review_pages
 from app.projects import api as projects_api
 from app.tasks import api as tasks_api
 from app.tasks import routes as tasks_pages
@@ -39,7 +41,7 @@ ROUTES = [*SYSTEM_ROUTES, *accounts_api.ROUTES, *accounts_pages.ROUTES, *project
           *projects_pages.ROUTES, *projects_editor.ROUTES, *admin_pages.ROUTES, *import_api.ROUTES,
           *uploads.ROUTES, *tasks_api.ROUTES, *tasks_pages.ROUTES,
           *export_api.ROUTES, *import_pages.ROUTES, *labelling_api.ROUTES, *labelling_pages.ROUTES,
-          *ml_api.ROUTES, *ml_pages.ROUTES]
+          *ml_api.ROUTES, *ml_pages.ROUTES, *review_api.ROUTES, *review_pages.ROUTES]
 SESSION_MAX_AGE = 14 * 24 * 3600
 
 

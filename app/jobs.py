@@ -120,6 +120,7 @@ def job_json(job: Job) -> dict[str, Any]:
 
 
 # handlers that live with their domain register themselves when imported
+from app.agreement import jobs as _agreement_jobs  # noqa: E402,F401
 from app.data_export import jobs as _export_jobs  # noqa: E402,F401
 from app.data_import import jobs as _import_jobs  # noqa: E402,F401
 from app.ml import jobs as _ml_jobs  # noqa: E402,F401

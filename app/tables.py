@@ -73,6 +73,7 @@ class Project(Table, tablename="lw_project"):
     model_version = Varchar(length=255, default="")  # the predictions annotators start from ("" = the newest)
     evaluate_predictions_automatically = Boolean(default=True)  # ask the model when a task without one is opened
     start_training_on_annotation_update = Boolean(default=False)  # send annotation webhooks to the model
+    ground_truth_checks = Integer(default=0)  # percent of queue picks that are ground-truth tasks, as checks
     control_weights = JSONB(default={})
     color = Varchar(length=16, default="#FFFFFF")
     created_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
@@ -172,6 +173,8 @@ class Annotation(Table, tablename="lw_annotation"):
     lead_time = DoublePrecision(default=0.0)  # seconds spent, as Label Studio counts it
     parent_prediction = ForeignKey(Prediction, null=True, on_delete=OnDelete.set_null)
     unique_id = Varchar(length=64, default="")
+    review_state = Varchar(length=16, default="")  # "" (not reviewed), "accepted" or "rejected"
+    review_comment = Text(default="")  # the reviewer's reason, shown to the annotator on a rejection
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -201,6 +204,50 @@ class Review(Table, tablename="lw_review"):
     comment = Text(default="")
     fixed_result = JSONB(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class TaskEvent(Table, tablename="lw_task_event"):
+    """What happened to a task in review: accepted, rejected, adjudicated (who, when, what)."""
+
+    project = ForeignKey(Project, on_delete=OnDelete.cascade, index=True)
+    task = ForeignKey(Task, on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    action = Varchar(length=32)
+    annotation = Integer(null=True, default=None)  # the annotation it was about, if one
+    detail = JSONB(default={})
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class AgreementPair(Table, tablename="lw_agreement_pair"):
+    """Two annotators' agreement on one control of one task, kept up to date as annotations
+    arrive, so dashboards aggregate stored numbers instead of comparing results."""
+
+    project = ForeignKey(Project, on_delete=OnDelete.cascade, index=True)
+    task = ForeignKey(Task, on_delete=OnDelete.cascade, index=True)
+    control = Varchar(length=255)  # "" for the combined score of the pair
+    user_a = Integer()
+    user_b = Integer()
+    score = DoublePrecision()
+
+
+class AgreementLabel(Table, tablename="lw_agreement_label"):
+    """Per task and label: the mean pair agreement restricted to that label."""
+
+    project = ForeignKey(Project, on_delete=OnDelete.cascade, index=True)
+    task = ForeignKey(Task, on_delete=OnDelete.cascade, index=True)
+    label = Varchar(length=255)
+    score = DoublePrecision()
+
+
+class AgreementChoice(Table, tablename="lw_agreement_choice"):
+    """Each annotator's category on each classification control of a task: what kappa and alpha
+    are computed from, without reading every annotation's JSON."""
+
+    project = ForeignKey(Project, on_delete=OnDelete.cascade, index=True)
+    task = ForeignKey(Task, on_delete=OnDelete.cascade, index=True)
+    control = Varchar(length=255)
+    user = Integer()
+    category = Text()
 
 
 class Job(Table, tablename="lw_job"):

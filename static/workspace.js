@@ -11,7 +11,7 @@
   const messages = document.getElementById("lw-messages");
   const base = root.dataset.base;
   const keymap = JSON.parse(root.dataset.keymap || "{}");
-  const META = new Set(["_csrf_token", "key", "lead_time", "revision", "prediction", "restore"]);
+  const META = new Set(["_csrf_token", "key", "lead_time", "revision", "prediction", "restore", "from"]);
   const loadedAt = performance.now();
   const leadBase = parseFloat(root.dataset.leadTime) || 0;
   const pendingKey = "labelwell-pending:" + base;

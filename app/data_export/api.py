@@ -59,6 +59,7 @@ def filters_from(query: Any) -> records.Filters:
         since=moment,
         only_ground_truth=query.get("only_ground_truth", "").lower() in TRUE,
         only_reviewed=query.get("only_reviewed", "").lower() in TRUE,
+        only_accepted=query.get("only_accepted", "").lower() in TRUE,
     )
 
 

@@ -24,10 +24,11 @@ class Filters:
     since: dt.datetime | None = None
     only_ground_truth: bool = False
     only_reviewed: bool = False
+    only_accepted: bool = False  # only annotations a reviewer accepted, and adjudicated ground truths
 
     @property
     def filters_annotations(self) -> bool:
-        return bool(self.annotators or self.since)
+        return bool(self.annotators or self.since or self.only_accepted)
 
 
 def task_query(project_id: int, filters: Filters, columns: list | None = None) -> Any:
@@ -52,6 +53,8 @@ def annotation_filters(filters: Filters) -> list[Any]:
         where.append(Annotation.completed_by.is_in(filters.annotators))
     if filters.since:
         where.append(Annotation.updated_at >= filters.since)
+    if filters.only_accepted:
+        where.append(Annotation.review_state.is_in(["accepted", "adjudicated"]))
     return where
 
 
@@ -70,7 +73,9 @@ def annotation_json(a: dict) -> dict[str, Any]:
             "ground_truth": a["ground_truth"], "created_at": iso(a["created_at"]), "updated_at": iso(a["updated_at"]),
             "lead_time": a["lead_time"], "prediction": {}, "result_count": len(a["result"] or []),
             "unique_id": a["unique_id"], "task": a["task"], "project": a["project"],
-            "parent_prediction": a["parent_prediction"]}
+            "parent_prediction": a["parent_prediction"],
+            # review decisions travel with the annotation: "", accepted, rejected or adjudicated
+            "review_state": a["review_state"], "review_comment": a["review_comment"]}
 
 
 def prediction_json(p: dict) -> dict[str, Any]:

@@ -99,6 +99,9 @@ async def import_now(project: Project, user_id: int, uploaded: list[FileUpload],
         await forget(uploaded)  # a refused (or failed) import keeps no files
         raise
     report.warnings = warnings + report.warnings
+    if report.annotation_count:
+        # imported annotations need their agreement computed: a job, as an import may be large
+        await jobs.enqueue("agreement", project_id=project.id, user_id=user_id, quiet=True)
     return report
 
 

@@ -85,6 +85,28 @@ async def _requeued_skip(project: Project, user_id: int, moment: dt.datetime) ->
     return rows[0]["id"] if rows else None
 
 
+async def _rejected(project_id: int, user_id: int) -> int | None:
+    """A task whose annotation by this user a reviewer rejected: it comes back first."""
+    rows = await _raw("SELECT task FROM lw_annotation WHERE project = {} AND completed_by = {} AND review_state = {} "
+                      "ORDER BY updated_at, id LIMIT 1", project_id, user_id, "rejected")
+    return rows[0]["task"] if rows else None
+
+
+GROUND_TRUTH = "EXISTS (SELECT 1 FROM lw_annotation g WHERE g.task = t.id AND g.ground_truth = {})"
+
+
+async def _ground_truth_check(project: Project, user_id: int) -> int | None:
+    """A task with a ground truth this user has not annotated, at random: a check of their work
+    (their annotation is compared with the ground truth on the dashboard)."""
+    where = f"t.project = {{}} AND {GROUND_TRUTH} AND NOT EXISTS (SELECT 1 FROM lw_annotation a WHERE a.task = t.id AND a.completed_by = {{}})"
+    count = await _raw(f"SELECT COUNT(*) AS n FROM lw_task t WHERE {where}", project.id, True, user_id)
+    if not count or not count[0]["n"]:
+        return None
+    rows = await _raw(f"SELECT t.id FROM lw_task t WHERE {where} ORDER BY t.inner_id LIMIT 1 OFFSET {{}}",
+                      project.id, True, user_id, random.randrange(count[0]["n"]))
+    return rows[0]["id"] if rows else None
+
+
 async def _held(project_id: int, user_id: int, moment: dt.datetime) -> int | None:
     """A task this user holds a live lock on and has not finished: reopening the queue resumes it."""
     rows = await _raw(
@@ -106,6 +128,13 @@ async def _lock(project_id: int, task_id: int, user_id: int, moment: dt.datetime
 
 async def next_task(project: Project, user: User) -> int | None:
     """The task this user should label now, locked for them; None when nothing is left for them."""
+    rejected = await _rejected(project.id, user.id)
+    if rejected is not None:
+        return rejected  # their own annotation, reopened: nothing to lock
+    if project.ground_truth_checks and random.random() * 100 < project.ground_truth_checks:
+        check = await _ground_truth_check(project, user.id)
+        if check is not None:
+            return check  # outside the overlap count: held by nobody else's slot
     async with write_tx():
         await _serialise(project.id)
         moment = now()
@@ -128,9 +157,12 @@ async def claim(project: Project, user: User, task_id: int, page: str = "") -> b
     async with write_tx():
         await _serialise(project.id)
         moment = now()
+        # a ground-truth task is open to anyone while checks are on: it is a check, not a slot
+        check = f" OR {GROUND_TRUTH}" if project.ground_truth_checks else ""
         rows = await _raw(f"SELECT t.id FROM lw_task t WHERE t.id = {{}} AND t.project = {{}} AND ("
                           f"EXISTS (SELECT 1 FROM lw_task_lock l WHERE l.task = t.id AND l.\"user\" = {{}} AND l.expire_at > {{}}) "
-                          f"OR {_room(project)})", task_id, project.id, user.id, moment, user.id, moment)
+                          f"OR {_room(project)}{check})", task_id, project.id, user.id, moment, user.id, moment,
+                          *([True] if check else []))
         if not rows:
             return False
         await _lock(project.id, task_id, user.id, moment, page)

@@ -13,6 +13,7 @@ from piccolo.query.functions.aggregate import Count, Sum
 from app import rows
 from app.db import write_tx
 from app.errors import InputError
+from app.agreement import store as agreement
 from app.labelling import queue
 from app.ml import events
 from app.tables import Annotation, AnnotationDraft, Prediction, Project, Task, TaskLock, User
@@ -36,7 +37,9 @@ class Start:
 
 
 async def mine(task_id: int, user_id: int) -> list[Annotation]:
-    return await rows.many(Annotation, "task = {} AND completed_by = {}", task_id, user_id, tail="ORDER BY id")
+    # a ground truth this user adjudicated as a reviewer is not their own annotation of the task
+    return await rows.many(Annotation, "task = {} AND completed_by = {} AND review_state != {}", task_id, user_id,
+                           "adjudicated", tail="ORDER BY id")
 
 
 async def draft_of(task_id: int, user_id: int) -> AnnotationDraft | None:
@@ -192,6 +195,8 @@ async def _store(project: Project, user: User, task: Task, fields: dict[str, lis
             await Annotation.update({
                 Annotation.result: results, Annotation.was_cancelled: cancelled, Annotation.lead_time: lead_time,
                 Annotation.unique_id: key, Annotation.updated_at: queue.now(),
+                # changed work goes back to review (a rejection's comment stays in the task's history)
+                Annotation.review_state: "", Annotation.review_comment: "",
                 Annotation.parent_prediction: prediction_id if prediction_id is not None else own.parent_prediction,
             }).where(Annotation.id == own.id)
             annotation_id = own.id
@@ -204,6 +209,7 @@ async def _store(project: Project, user: User, task: Task, fields: dict[str, lis
         await TaskLock.delete().where(TaskLock.task == task.id, TaskLock.user == user.id)
         await counters.refresh(project.id, [task.id])
     annotation = await Annotation.objects().where(Annotation.id == annotation_id).output(load_json=True).first()
+    await agreement.refresh(project, [task.id])
     await events.annotation_changed(project, action, annotation, task)
     return annotation
 

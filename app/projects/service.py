@@ -18,7 +18,7 @@ BOOL_FIELDS = ("show_instruction", "show_skip_button", "enable_empty_annotation"
                "show_collab_predictions", "annotators_see_others", "evaluate_predictions_automatically",
                "start_training_on_annotation_update")
 CHOICE_FIELDS = {"sampling": SAMPLING, "skip_queue": SKIP_QUEUE}
-INT_FIELDS = {"maximum_annotations": (1, 1000), "overlap_cohort_percentage": (1, 100)}
+INT_FIELDS = {"maximum_annotations": (1, 1000), "overlap_cohort_percentage": (1, 100), "ground_truth_checks": (0, 100)}
 
 
 LENGTHS = {"model_version": 255, "color": 16}
@@ -159,6 +159,10 @@ async def update_project(project: Project, data: dict[str, Any]) -> Project:
         project.updated_at = Project.updated_at.default.python()
         async with write_tx():
             await project.save(columns=[getattr(Project, k) for k in fields] + [Project.updated_at])
+        if "control_weights" in fields:  # every stored score combines controls by these weights
+            from app import jobs
+
+            await jobs.enqueue("agreement", project_id=project.id, user_id=None, quiet=True)
     return project
 
 

@@ -37,7 +37,8 @@ def annotation_json(a: Annotation) -> dict[str, Any]:
     return {"id": a.id, "task": a.task, "project": a.project, "completed_by": a.completed_by, "result": a.result,
             "was_cancelled": a.was_cancelled, "ground_truth": a.ground_truth, "lead_time": a.lead_time,
             "created_at": iso(a.created_at), "updated_at": iso(a.updated_at), "unique_id": a.unique_id,
-            "parent_prediction": a.parent_prediction, "result_count": len(a.result or [])}
+            "parent_prediction": a.parent_prediction, "result_count": len(a.result or []),
+            "review_state": a.review_state, "review_comment": a.review_comment}
 
 
 def prediction_json(p: Prediction) -> dict[str, Any]:

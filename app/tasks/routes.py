@@ -115,7 +115,12 @@ async def task_view(request: Request, project_id: int, task_id: int) -> Template
     context = {"project": project, "task": task,
                "annotations": [(a, config.render(task.data, a.result, readonly=True)) for a in annotations],
                "predictions": [(p, config.render(task.data, p.result, readonly=True)) for p in predictions],
-               "plain": config.render(task.data, readonly=True)}
+               "plain": config.render(task.data, readonly=True), "history": None, "reviewer": False}
+    if await service.sees_all_annotations(user_of(request), project):
+        from app.review import queue as review_queue
+        from app.review import service as review
+
+        context.update(history=await review.history(task.id), reviewer=await review_queue.may_review(user_of(request), project))
     return Template("tasks/task.html", context=context)
 
 

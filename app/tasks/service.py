@@ -8,9 +8,11 @@ from typing import Any
 from app import rows
 from app.db import data_contains, write_tx
 from app.errors import InputError
+from app.agreement import store as agreement
 from app.ml import events
 from app.projects import service as projects
-from app.tables import Annotation, Prediction, Project, Task, TaskLock, User
+from app.tables import (AgreementChoice, AgreementLabel, AgreementPair, Annotation, Prediction, Project, Task,
+                        TaskLock, User)
 from app.tasks import counters
 from components import parse_config
 
@@ -153,6 +155,7 @@ async def create_annotation(user: User, task: Task, project: Project, data: dict
         await TaskLock.delete().where(TaskLock.task == task.id, TaskLock.user == user.id)
         await counters.refresh(project.id, [task.id])
     stored = await rows.one(Annotation, "id = {}", annotation.id)
+    await agreement.refresh(project, [task.id])
     await events.annotation_changed(project, "ANNOTATION_CREATED", stored, task)
     return stored
 
@@ -164,11 +167,14 @@ async def update_annotation(user: User, annotation: Annotation, project: Project
     if "result" in fields:
         check_result(project, task, fields["result"])
     fields["updated_at"] = now()
+    if "result" in fields and annotation.review_state in ("accepted", "rejected"):
+        fields.update(review_state="", review_comment="")  # changed work goes back to review
     async with write_tx():
         await counters.lock_tasks([task.id])
         await Annotation.update({getattr(Annotation, k): v for k, v in fields.items()}).where(Annotation.id == annotation.id)
         await counters.refresh(project.id, [task.id])
     stored = await Annotation.objects().where(Annotation.id == annotation.id).output(load_json=True).first()
+    await agreement.refresh(project, [task.id])
     await events.annotation_changed(project, "ANNOTATION_UPDATED", stored, task)
     return stored
 
@@ -178,6 +184,7 @@ async def delete_annotation(annotation: Annotation, project: Project) -> None:
         await counters.lock_tasks([annotation.task])
         await Annotation.delete().where(Annotation.id == annotation.id)
         await counters.refresh(annotation.project, [annotation.task])
+    await agreement.refresh(project, [annotation.task])
     await events.annotations_deleted(project, [annotation.id])
 
 
@@ -314,6 +321,9 @@ async def clear_annotations(project_id: int, task_ids: list[int]) -> int:
         await counters.shift(project_id, finished_task_number=-sum(1 for t in found if t["is_labeled"]),
                              total_annotations_number=-sum(t["total_annotations"] for t in found),
                              skipped_annotations_number=-sum(t["cancelled_annotations"] for t in found))
+        for table in (AgreementPair, AgreementLabel, AgreementChoice):  # no annotations, nothing to agree on
+            await table.delete().where(table.task.is_in(ids or [0]))
+        await Task.update({Task.agreement: None}).where(Task.id.is_in(ids or [0]))
     return sum(t["total_annotations"] + t["cancelled_annotations"] for t in found)
 
 

@@ -1,0 +1,246 @@
+"""Review pages: the queue, a task's annotations side by side with their differences marked,
+accept / reject, adjudication (in the labelling workspace, saving the task's ground truth), and
+the agreement dashboard. Reviewers and admins of the project only."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.plugins.flash import flash
+from litestar.response import Redirect, Template
+
+from app import rows
+from app.agreement import charts, metrics, report
+from app.auth import require_admin, user_of
+from app.errors import InputError
+from app.labelling import hotkeys, service as labelling
+from app.projects import service as projects
+from app.projects.api import project_or_404
+from app.review import queue, service
+from app.settings import settings
+from app.tables import Annotation, AnnotationDraft, Project, Task
+from components import parse_config
+
+SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+async def reviewable(request: Request, project_id: int) -> Project:
+    project = await project_or_404(user_of(request), project_id)
+    if not await queue.may_review(user_of(request), project):
+        raise PermissionDeniedException("Only the project's reviewers and admins review")
+    return project
+
+
+async def task_of(project: Project, task_id: int) -> Task:
+    task = await rows.one(Task, "id = {} AND project = {}", task_id, project.id)
+    if task is None:
+        raise NotFoundException(f"No task {task_id} in this project")
+    return task
+
+
+@get("/projects/{project_id:int}/review")
+async def review_queue(request: Request, project_id: int) -> Template:
+    project = await reviewable(request, project_id)
+    params = queue.params_of(request)
+    found, count = await queue.tasks(project, params)
+    people = await service.authors(await rows.many(Annotation, "project = {} AND review_state != {}", project.id,
+                                                   "adjudicated", tail="ORDER BY id LIMIT 5000"))
+    return Template("review/queue.html", context={"project": project, "tasks": found, "count": count,
+                                                  "params": params, "people": people, "page_size": queue.PAGE})
+
+
+def unique_regions(mine: list[dict], others: list[list[dict]]) -> list[dict]:
+    """The regions of one annotation that no other annotation of the task has (the differences)."""
+    out = []
+    for region in mine:
+        if not isinstance(region, dict) or region.get("type") == "relation":
+            continue
+        kind = metrics.kind_of([region])
+        shared = any(metrics.pair_score(kind, [region], [o]) == 1.0 for other in others for o in other
+                     if isinstance(o, dict) and o.get("from_name") == region.get("from_name"))
+        if not shared:
+            out.append(region)
+    return out
+
+
+def describe(region: dict, data: dict) -> str:
+    value = region.get("value") or {}
+    labels = [v for key, v in value.items() if key.endswith("labels") or key in ("choices", "taxonomy")]
+    shown = ", ".join(" / ".join(map(str, x)) if isinstance(x, list) else str(x) for group in labels for x in group)
+    if "start" in value and isinstance(value.get("text"), str):
+        return f"{shown}: “{value['text']}” ({value['start']}–{value['end']})"
+    if "x" in value:
+        return f"{shown}: box at {value.get('x', 0):.0f}%, {value.get('y', 0):.0f}%"
+    if "text" in value:
+        return f"{region.get('from_name')}: “{' '.join(map(str, value['text']))}”"
+    return f"{region.get('from_name')}: {shown or value}"
+
+
+@get("/projects/{project_id:int}/review/{task_id:int}")
+async def review_task(request: Request, project_id: int, task_id: int) -> Template:
+    project = await reviewable(request, project_id)
+    task = await task_of(project, task_id)
+    config = parse_config(project.label_config)
+    annotations = await service.annotations_of(task.id)
+    people = await service.authors(annotations)
+    opinions = [a for a in annotations if a.review_state != "adjudicated"]
+    columns = []
+    for a in annotations:
+        others = [o.result for o in opinions if o.id != a.id]
+        unique = unique_regions(a.result or [], others) if a.review_state != "adjudicated" else []
+        columns.append({"annotation": a, "author": people.get(a.completed_by), "form": config.render(task.data, a.result, readonly=True),
+                        "unique": [(r, describe(r, task.data)) for r in unique],
+                        "marks": [str(r.get("id")) for r in unique if SAFE_ID.fullmatch(str(r.get("id", "")))]})
+    context = {"project": project, "task": task, "columns": columns, "history": await service.history(task.id),
+               "agreed": len(service.agreed_regions([a.result or [] for a in opinions])) if len(opinions) > 1 else None}
+    return Template("review/task.html", context=context)
+
+
+@post("/projects/{project_id:int}/review/annotations/{annotation_id:int}")
+async def decide(request: Request, project_id: int, annotation_id: int) -> Redirect:
+    project = await reviewable(request, project_id)
+    annotation = await rows.one(Annotation, "id = {} AND project = {}", annotation_id, project.id)
+    if annotation is None:
+        raise NotFoundException(f"No annotation {annotation_id} in this project")
+    form = await request.form()
+    try:
+        await service.decide(project, user_of(request), annotation, form.get("decision") == "accept",
+                             str(form.get("comment", "")))
+    except InputError as exc:
+        flash(request, str(exc), category="error")
+    else:
+        flash(request, "Accepted." if form.get("decision") == "accept" else "Rejected: it is back in the annotator's queue.",
+              category="success")
+    return Redirect(f"/projects/{project.id}/review/{annotation.task}")
+
+
+# -- adjudication: the labelling workspace, saving into the task's ground truth -------------------
+
+async def _adjudication_start(project: Project, task: Task, source: str) -> list[dict[str, Any]]:
+    annotations = await service.annotations_of(task.id)
+    opinions = [a for a in annotations if a.review_state != "adjudicated"]
+    if source == "agreed":
+        return service.agreed_regions([a.result or [] for a in opinions])
+    if source == "truth":
+        return next((a.result for a in annotations if a.review_state == "adjudicated"), [])
+    chosen = next((a for a in opinions if str(a.id) == source), None)
+    if chosen is None:
+        raise NotFoundException("Start from one of this task's annotations, or from the agreed regions")
+    return chosen.result or []
+
+
+@get("/projects/{project_id:int}/review/{task_id:int}/adjudicate")
+async def adjudicate_page(request: Request, project_id: int, task_id: int) -> Template:
+    project = await reviewable(request, project_id)
+    task = await task_of(project, task_id)
+    user = user_of(request)
+    source = request.query_params.get("from", "agreed")
+    draft = await labelling.draft_of(task.id, user.id) if source == "draft" else None
+    results = draft.result if draft is not None else await _adjudication_start(project, task, source)
+    if source != "draft":  # a new start replaces an earlier adjudication draft
+        await AnnotationDraft.delete().where(AnnotationDraft.task == task.id, AnnotationDraft.user == user.id)
+    state = labelling.Start(results, "adjudication", None, None, 0.0, draft.revision if draft else 0)
+    base = f"/projects/{project.id}/review/{task.id}/adjudicate"
+    context: dict[str, Any] = {
+        "project": project, "task": task, "state": state, "key": secrets.token_urlsafe(16),
+        "form": parse_config(project.label_config).render(task.data, results, workspace=True),
+        "keymap": hotkeys.keymap(user), "actions": hotkeys.ACTIONS, "previous": None, "remaining": 0,
+        "stats": {"annotated": 0, "skipped": 0}, "lock_seconds": settings.task_lock_seconds, "updating": False,
+        "suggestion": None, "adjudicating": True, "base": base, "source": source}
+    return Template("labelling/workspace.html", context=context)
+
+
+@post("/projects/{project_id:int}/review/{task_id:int}/adjudicate/draft")
+async def adjudicate_draft(request: Request, project_id: int, task_id: int) -> Template:
+    project = await reviewable(request, project_id)
+    task = await task_of(project, task_id)
+    fields = labelling.form_fields(await request.form())
+    try:
+        results = await labelling.save_draft(project, user_of(request), task, fields)
+    except InputError as exc:
+        return Template("labelling/_messages.html", context={"errors": [m for v in exc.errors.values() for m in v]},
+                        status_code=422, headers={"HX-Retarget": "#lw-messages", "HX-Reswap": "innerHTML"})
+    return Template("labelling/_body.html", context={
+        "form": parse_config(project.label_config).render(task.data, results, workspace=True)})
+
+
+@post("/projects/{project_id:int}/review/{task_id:int}/adjudicate/submit")
+async def adjudicate_submit(request: Request, project_id: int, task_id: int) -> Response | Template:
+    project = await reviewable(request, project_id)
+    task = await task_of(project, task_id)
+    user = user_of(request)
+    fields = labelling.form_fields(await request.form())
+    try:
+        results = labelling.collect(project, task, fields, required=True, final=True)
+    except InputError as exc:
+        return Template("labelling/_messages.html", context={"errors": [m for v in exc.errors.values() for m in v]},
+                        status_code=422, headers={"HX-Retarget": "#lw-messages", "HX-Reswap": "innerHTML"})
+    await service.adjudicate(project, user, task, results, (fields.get("from") or [""])[0][:32])
+    await AnnotationDraft.delete().where(AnnotationDraft.task == task.id, AnnotationDraft.user == user.id)
+    flash(request, f"Ground truth of task {task.inner_id} saved.", category="success")
+    url = f"/projects/{project.id}/review/{task.id}"
+    return Response(None, status_code=200, headers={"HX-Redirect": url}) if request.htmx else Redirect(url)
+
+
+@post("/projects/{project_id:int}/review/{task_id:int}/adjudicate/{what:str}", status_code=204)
+async def adjudicate_hold(request: Request, project_id: int, task_id: int, what: str) -> None:
+    """The workspace's heartbeat and goodbye: adjudication holds no task lock."""
+    if what not in ("lock", "release"):
+        raise NotFoundException()
+    await task_of(await reviewable(request, project_id), task_id)
+
+
+# -- the dashboard --------------------------------------------------------------------------------
+
+@get("/projects/{project_id:int}/agreement")
+async def dashboard(request: Request, project_id: int) -> Template:
+    project = await reviewable(request, project_id)
+    data = await report.dashboard(project)
+    base = f"/projects/{project.id}/review?status=all"
+    people = data["people"]
+    names = [p["email"] for p in people]
+    matrix = [[data["annotators"].get(str(a["id"]), {}).get(str(b["id"])) for b in people] for a in people]
+    pictures = {
+        "heatmap": charts.heatmap(names, matrix, lambda i, j: f"{base}&annotator={people[i]['id']}&with={people[j]['id']}"),
+        "labels": charts.bars([(label, score, f"{base}&label={label}") for label, score in data["labels"].items()],
+                              testid="agreement-labels"),
+        "histogram": charts.histogram(data["histogram"], data["edges"],
+                                      lambda i: f"{base}&min={data['edges'][i]}&max={data['edges'][i + 1]}"),
+        "trend": charts.trend(data["trend"]),
+    }
+    try:
+        controls = [c.name for c in parse_config(project.label_config).controls]
+    except Exception:  # noqa: BLE001 - a config saved before a stricter check: no weights to show
+        controls = []
+    return Template("review/dashboard.html", context={"project": project, "data": data, "charts": pictures,
+                                                      "base": base, "controls": controls})
+
+
+@post("/projects/{project_id:int}/agreement/settings", guards=[require_admin])
+async def dashboard_settings(request: Request, project_id: int) -> Redirect:
+    project = await reviewable(request, project_id)
+    form = await request.form()
+    weights: dict[str, float] = {}
+    for key in form.keys():
+        if key.startswith("weight:"):
+            try:
+                weights[key.removeprefix("weight:")] = max(0.0, float(form.get(key)))
+            except ValueError:
+                pass
+    checks = str(form.get("ground_truth_checks", "0")).strip()
+    try:
+        await projects.update_project(project, {"control_weights": weights, "annotators_see_others": "annotators_see_others" in form,
+                                                "ground_truth_checks": int(checks) if checks.isdigit() else checks})
+    except InputError as exc:
+        flash(request, str(exc), category="error")
+    else:
+        flash(request, "Saved. Scores are being recomputed with the new weights.", category="success")
+    return Redirect(f"/projects/{project.id}/agreement#settings")
+
+
+ROUTES = [review_queue, review_task, decide, adjudicate_page, adjudicate_draft, adjudicate_submit, adjudicate_hold,
+          dashboard, dashboard_settings]
