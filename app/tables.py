@@ -74,6 +74,7 @@ class Project(Table, tablename="lw_project"):
     evaluate_predictions_automatically = Boolean(default=True)  # ask the model when a task without one is opened
     start_training_on_annotation_update = Boolean(default=False)  # send annotation webhooks to the model
     ground_truth_checks = Integer(default=0)  # percent of queue picks that are ground-truth tasks, as checks
+    agreement_version = Integer(default=0)  # bumped when any task's stored agreement changes
     control_weights = JSONB(default={})
     color = Varchar(length=16, default="#FFFFFF")
     created_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
@@ -248,6 +249,16 @@ class AgreementChoice(Table, tablename="lw_agreement_choice"):
     control = Varchar(length=255)
     user = Integer()
     category = Text()
+
+
+class AgreementSummary(Table, tablename="lw_agreement_summary"):
+    """The project's agreement report as last computed, and the agreement_version it was computed
+    at: pages serve it while it is current, and a job refreshes it on a large project."""
+
+    project = ForeignKey(Project, on_delete=OnDelete.cascade, unique=True)
+    version = Integer()
+    data = JSONB()
+    computed_at = Timestamptz(default=TimestamptzNow())
 
 
 class Job(Table, tablename="lw_job"):

@@ -26,6 +26,8 @@ async def forwards():
         project, task = fk.format(table="lw_project"), fk.format(table="lw_task")
         for sql in (
             "ALTER TABLE lw_project ADD COLUMN ground_truth_checks INTEGER NOT NULL DEFAULT 0",
+            # bumped whenever a task's stored agreement changes: the cached summary knows it is old
+            "ALTER TABLE lw_project ADD COLUMN agreement_version INTEGER NOT NULL DEFAULT 0",
             "ALTER TABLE lw_annotation ADD COLUMN review_state VARCHAR(16) NOT NULL DEFAULT ''",
             "ALTER TABLE lw_annotation ADD COLUMN review_comment TEXT NOT NULL DEFAULT ''",
             f"""CREATE TABLE lw_task_event (id {key}, project {project}, task {task},
@@ -39,6 +41,8 @@ async def forwards():
                 label VARCHAR(255) NOT NULL, score DOUBLE PRECISION NOT NULL)""",
             f"""CREATE TABLE lw_agreement_choice (id {key}, project {project}, task {task},
                 control VARCHAR(255) NOT NULL, "user" INTEGER NOT NULL, category TEXT NOT NULL)""",
+            f"""CREATE TABLE lw_agreement_summary (id {key}, project {project} UNIQUE, version INTEGER NOT NULL,
+                data {json_type} NOT NULL, computed_at {stamp} NOT NULL)""",
             "CREATE INDEX lw_task_event_task ON lw_task_event (task, id)",
             "CREATE INDEX lw_task_event_project ON lw_task_event (project, id)",
             "CREATE INDEX lw_agreement_pair_task ON lw_agreement_pair (task)",

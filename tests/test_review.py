@@ -241,3 +241,41 @@ def test_imported_annotations_and_weights_are_scored_by_a_job(server, api, crew,
     assert wait_job(api, job["id"])["state"] == "done"
     assert api.get(f"/api/tasks/{task['id']}").json()["agreement"] == pytest.approx(0.75)
     assert api.get(f"/api/projects/{project['id']}").json()["ground_truth_checks"] == 10
+
+
+def test_a_large_project_serves_the_last_report_while_a_job_updates_it(tmp_path, database_url_factory):
+    """Above LABELWELL_AGREEMENT_SYNC_TASKS (0 here), readers get the stored report at once, marked
+    stale, and the worker recomputes it."""
+    import time
+
+    from tests.helpers import launch
+
+    srv = launch(tmp_path / "srv", database_url_factory("sqlite"),
+                 {"LABELWELL_USER_TOKEN": "tok-agree", "LABELWELL_AGREEMENT_SYNC_TASKS": "0"})
+    try:
+        srv.start_worker()
+        with srv.client(token="tok-agree") as api:
+            project = api.post("/api/projects", json={"title": "Big", "label_config": CONFIG, "maximum_annotations": 2}).json()
+            users = [api.post("/api/users", json={"email": f"u{i}@big.example", "password": "password-123",
+                                                 "role": "annotator"}).json() for i in range(2)]
+            exported = [{"data": {"text": TEXT}, "annotations": [
+                {"completed_by": users[0]["email"], "result": [mood("pos")]},
+                {"completed_by": users[1]["email"], "result": [mood(m)]}]} for m in ("pos", "neg")]
+            api.post(f"/api/projects/{project['id']}/import", json=exported)
+            deadline = time.monotonic() + 60
+            while (found := api.get(f"/api/projects/{project['id']}/agreement").json())["tasks"] < 2 or found["stale"]:
+                assert time.monotonic() < deadline, found
+                time.sleep(0.2)
+            assert found["score"] == pytest.approx(0.5)
+            task = sorted(api.get(f"/api/tasks?project={project['id']}").json()["tasks"], key=lambda t: t["inner_id"])[1]
+            mine = api.get(f"/api/tasks/{task['id']}/annotations").json()
+            other = next(a for a in mine if a["completed_by"] == users[1]["id"])
+            api.patch(f"/api/annotations/{other['id']}", json={"result": [mood("pos")]})
+            first = api.get(f"/api/projects/{project['id']}/agreement").json()
+            assert first["stale"] is True and first["score"] == pytest.approx(0.5)  # the last report, at once
+            while (found := api.get(f"/api/projects/{project['id']}/agreement").json())["stale"]:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            assert found["score"] == pytest.approx(1.0)
+    finally:
+        srv.stop()

@@ -61,3 +61,10 @@ def test_predictions_benchmark_smoke_run():
                          cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr
     assert "[sqlite] 300 tasks, batches of 50" in out.stdout and "floor (the backend alone" in out.stdout
+
+
+def test_agreement_benchmark_smoke_run():
+    out = subprocess.run([sys.executable, "bench/agreement.py", "--tasks", "150", "--submits", "5", "--requests", "2",
+                          "--engine", "sqlite"], cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr
+    assert "[sqlite] score 150 imported tasks (job)" in out.stdout and "review queue, page 1" in out.stdout

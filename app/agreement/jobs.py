@@ -16,3 +16,14 @@ async def recompute(job: Job) -> dict[str, Any]:
     if project is None:
         raise JobFailed("The project was deleted before the job ran.", {})
     return {"tasks": await store.refresh_project(project)}
+
+
+@handler("agreement_summary")
+async def summarize(job: Job) -> dict[str, Any]:
+    from app.agreement import report
+
+    project = await Project.objects().where(Project.id == job.project).output(load_json=True).first()
+    if project is None:
+        raise JobFailed("The project was deleted before the job ran.", {})
+    data = await report.store_summary(project)
+    return {"tasks": data["tasks"]}

@@ -13,11 +13,13 @@ from piccolo.querystring import QueryString
 from app.agreement import metrics
 from app.agreement.store import OVERLAP, metric_names, weights_of
 from app.db import engine
+from app.settings import settings
 
 if TYPE_CHECKING:
     from app.tables import Project
 
 EDGES = [round(i / 10, 1) for i in range(11)]  # the histogram's bins: 0-0.1, ..., 0.9-1.0
+SUMMARY_KEYS = ("score", "tasks", "controls", "labels", "annotators")
 
 
 async def _q(sql: str, *args: Any) -> list[dict[str, Any]]:
@@ -122,3 +124,47 @@ async def _with_ground_truth(project_id: int, weights: dict) -> dict[int, float]
 def _load(value: Any) -> list:
     value = json.loads(value) if isinstance(value, str) else value
     return value if isinstance(value, list) else []
+
+
+async def cached(project: Project) -> dict[str, Any]:
+    """The dashboard's report: the stored one while no task's agreement changed since (the
+    project's agreement_version), else recomputed here (small projects) or by a job (large ones)."""
+    from app.tables import Job
+
+    stored = await _q("SELECT s.version, s.data, p.agreement_version FROM lw_project p LEFT JOIN lw_agreement_summary s "
+                      "ON s.project = p.id WHERE p.id = {}", project.id)
+    row = stored[0] if stored else {}
+    if row.get("data") is not None and row["version"] == row["agreement_version"]:
+        return {**_load_dict(row["data"]), "stale": False}
+    scored = (await _q("SELECT COUNT(*) AS n FROM lw_task WHERE project = {} AND agreement IS NOT NULL", project.id))[0]["n"]
+    # up to LABELWELL_AGREEMENT_SYNC_TASKS scored tasks the reader recomputes; above, it gets the
+    # last report, marked stale, and a job computes the new one
+    if row.get("data") is not None and scored > settings.agreement_sync_tasks:
+        from app import jobs
+
+        if not await Job.exists().where(Job.project == project.id, Job.kind == "agreement_summary",
+                                        Job.state.is_in(["queued", "running"])):
+            await jobs.enqueue("agreement_summary", project_id=project.id, user_id=None, quiet=True)
+        return {**_load_dict(row["data"]), "stale": True}
+    return {**await store_summary(project), "stale": False}
+
+
+async def store_summary(project: Project) -> dict[str, Any]:
+    """Compute the report and keep it with the agreement_version it was computed at (read first:
+    a change made meanwhile leaves it out of date, and the next reader recomputes)."""
+    import datetime as dt
+
+    from app.db import write_tx
+    from app.tables import AgreementSummary
+
+    version = (await _q("SELECT agreement_version FROM lw_project WHERE id = {}", project.id))[0]["agreement_version"]
+    data = await dashboard(project)
+    data["computed_at"] = dt.datetime.now(dt.timezone.utc).isoformat()
+    async with write_tx():
+        await AgreementSummary.delete().where(AgreementSummary.project == project.id)
+        await AgreementSummary.insert(AgreementSummary(project=project.id, version=version, data=data))
+    return data
+
+
+def _load_dict(value: Any) -> dict[str, Any]:
+    return json.loads(value) if isinstance(value, str) else dict(value)

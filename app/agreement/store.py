@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import logging
 import math
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from piccolo.querystring import QueryString
 
 from app.agreement import metrics
-from app.db import engine, write_tx
-from app.tables import AgreementChoice, AgreementLabel, AgreementPair, Task
+from app.db import engine, insert_rows, write_tx
+from app.tables import Task
 from app.tasks import counters
 from components import ConfigError, parse_config
 
@@ -60,19 +63,22 @@ def category(regions: list[dict]) -> str | None:
     return " | ".join(sorted(chosen)) if chosen else None
 
 
-async def _opinions(task_id: int) -> dict[int, list[dict]]:
+async def _opinions(task_ids: list[int]) -> dict[int, dict[int, list[dict]]]:
+    """task -> annotator -> result, for many tasks in one query."""
+    ids = ", ".join(str(int(i)) for i in task_ids)  # ints only: safe to inline
     found = await engine().run_querystring(QueryString(
-        "SELECT completed_by, result FROM lw_annotation WHERE task = {} AND was_cancelled = {} "
-        "AND review_state != 'adjudicated' AND completed_by IS NOT NULL ORDER BY id", task_id, False))
-    out: dict[int, list[dict]] = {}
+        f"SELECT task, completed_by, result FROM lw_annotation WHERE task IN ({ids}) AND was_cancelled = {{}} "
+        "AND review_state != 'adjudicated' AND completed_by IS NOT NULL ORDER BY id", False))
+    out: dict[int, dict[int, list[dict]]] = {task_id: {} for task_id in task_ids}
     for row in found:
-        result = json.loads(row["result"]) if isinstance(row["result"], str) else row["result"]
-        out[row["completed_by"]] = result if isinstance(result, list) else []  # one per person: the newest wins
+        result = orjson.loads(row["result"]) if isinstance(row["result"], str) else row["result"]
+        out[row["task"]][row["completed_by"]] = result if isinstance(result, list) else []  # the newest wins
     return out
 
 
 async def refresh(project: Project, task_ids: list[int]) -> None:
-    """Recompute and store the agreement of these tasks (call after their annotations changed)."""
+    """Recompute and store the agreement of these tasks (call after their annotations changed):
+    one read, one delete and one insert per table for all of them, whatever their number."""
     if not task_ids:
         return
     weights = weights_of(project)
@@ -80,8 +86,9 @@ async def refresh(project: Project, task_ids: list[int]) -> None:
     try:
         async with write_tx():
             await counters.lock_tasks(task_ids)
-            for task_id in task_ids:
-                await _refresh_one(project.id, task_id, weights, ranges)
+            scored = {task_id: score(project.id, task_id, results, weights, ranges)
+                      for task_id, results in (await _opinions(task_ids)).items()}
+            await _replace(project.id, scored)
     except Exception:
         # the annotation that triggered this is saved; a failure here must not report it lost.
         # The project's "recompute agreement" job repairs the stored scores.
@@ -95,46 +102,66 @@ def weights_of(project: Project) -> dict[str, float]:
     return {k: float(v) for k, v in (raw or {}).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
-async def _refresh_one(project_id: int, task_id: int, weights: dict[str, float], ranges: dict[str, float]) -> None:
-    results = await _opinions(task_id)
-    for table in (AgreementPair, AgreementLabel, AgreementChoice):
-        await table.delete().where(table.task == task_id)
-    pairs, labels, choices = [], [], []
-    found = metrics.task_agreement(results, weights, ranges) if len(results) >= 2 else None
-    if found is not None:
-        for (a, b), score in found.pairs.items():
-            if score is not None:
-                pairs.append(AgreementPair(project=project_id, task=task_id, control="", user_a=a, user_b=b, score=score))
-        by_user = {user: metrics.controls_of(result) for user, result in results.items()}
-        used = {control for controls in by_user.values() for control in controls}
-        users = sorted(by_user)
-        for control in sorted(used):
-            regions = [r for controls in by_user.values() for r in controls.get(control, [])]
-            kind = metrics.kind_of(regions)
-            if kind == "other" or weights.get(control, 1.0) == 0:
-                continue
-            for i, a in enumerate(users):
-                for b in users[i + 1:]:
-                    mine, theirs = by_user[a].get(control, []), by_user[b].get(control, [])
-                    score = metrics.pair_score(kind, mine, theirs, range=ranges.get(control))
-                    if score is not None:
-                        pairs.append(AgreementPair(project=project_id, task=task_id, control=control, user_a=a,
-                                                   user_b=b, score=score))
-                    if kind == "span":  # spans are also scored leniently: any overlap with the same label
-                        overlap = metrics.pair_score(kind, mine, theirs, mode="overlap")
-                        pairs.append(AgreementPair(project=project_id, task=task_id, control=control + OVERLAP,
-                                                   user_a=a, user_b=b, score=overlap))
-        labels = [AgreementLabel(project=project_id, task=task_id, label=label[:255], score=score)
-                  for label, score in found.labels.items() if score is not None]
-    for user, result in results.items():
-        for control, regions in metrics.controls_of(result).items():
+@dataclass
+class Scored:
+    """One task's rows: pairs (control, a, b, score), labels (label, score), choices (control, user, category)."""
+
+    agreement: float | None = None
+    pairs: list[tuple[str, int, int, float]] = field(default_factory=list)
+    labels: list[tuple[str, float]] = field(default_factory=list)
+    choices: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+def score(project_id: int, task_id: int, results: dict[int, list[dict]], weights: dict[str, float],
+          ranges: dict[str, float]) -> Scored:
+    out = Scored()
+    by_user = {user: metrics.controls_of(result) for user, result in results.items()}
+    for user, controls in by_user.items():
+        for control, regions in controls.items():
             if any(r.get("type") in CHOICE_TYPES for r in regions) and (picked := category(regions)) is not None:
-                choices.append(AgreementChoice(project=project_id, task=task_id, control=control, user=user,
-                                               category=picked))
-    for table, rows in ((AgreementPair, pairs), (AgreementLabel, labels), (AgreementChoice, choices)):
-        if rows:
-            await table.insert(*rows)
-    await Task.update({Task.agreement: found.score if found is not None else None}).where(Task.id == task_id)
+                out.choices.append((control, user, picked))
+    if len(results) < 2:
+        return out
+    found = metrics.task_agreement(results, weights, ranges)
+    out.agreement = found.score
+    out.pairs += [("", a, b, value) for (a, b), value in found.pairs.items() if value is not None]
+    out.labels += [(label[:255], value) for label, value in found.labels.items() if value is not None]
+    users = sorted(by_user)
+    for control in sorted({c for controls in by_user.values() for c in controls}):
+        regions = [r for controls in by_user.values() for r in controls.get(control, [])]
+        kind = metrics.kind_of(regions)
+        if kind == "other" or weights.get(control, 1.0) == 0:
+            continue
+        for i, a in enumerate(users):
+            for b in users[i + 1:]:
+                mine, theirs = by_user[a].get(control, []), by_user[b].get(control, [])
+                value = metrics.pair_score(kind, mine, theirs, range=ranges.get(control))
+                if value is not None:
+                    out.pairs.append((control, a, b, value))
+                if kind == "span":  # spans are also scored leniently: any overlap with the same label
+                    out.pairs.append((control + OVERLAP, a, b, metrics.pair_score(kind, mine, theirs, mode="overlap")))
+    return out
+
+
+async def _replace(project_id: int, scored: dict[int, Scored]) -> None:
+    ids = ", ".join(str(int(i)) for i in scored)  # ints only
+    for table in ("lw_agreement_pair", "lw_agreement_label", "lw_agreement_choice"):
+        await engine().run_querystring(QueryString(f"DELETE FROM {table} WHERE task IN ({ids})"))
+    await insert_rows("lw_agreement_pair", ["project", "task", "control", "user_a", "user_b", "score"],
+                      [(project_id, t, *row) for t, s in scored.items() for row in s.pairs])
+    await insert_rows("lw_agreement_label", ["project", "task", "label", "score"],
+                      [(project_id, t, *row) for t, s in scored.items() for row in s.labels])
+    await insert_rows("lw_agreement_choice", ["project", "task", "control", "user", "category"],
+                      [(project_id, t, *row) for t, s in scored.items() for row in s.choices])
+    # most tasks of a batch share a few values (None, 1.0): one UPDATE per distinct value
+    by_value: dict[float | None, list[int]] = {}
+    for task_id, s in scored.items():
+        by_value.setdefault(s.agreement, []).append(task_id)
+    for value, tasks in by_value.items():
+        await engine().run_querystring(QueryString(
+            f"UPDATE lw_task SET agreement = {{}} WHERE id IN ({', '.join(map(str, tasks))})", value))
+    await engine().run_querystring(QueryString(
+        "UPDATE lw_project SET agreement_version = agreement_version + 1 WHERE id = {}", project_id))
 
 
 async def refresh_project(project: Project) -> int:

@@ -25,7 +25,8 @@ async def agreement(request: Request, project_id: int) -> dict[str, Any]:
     project = await project_or_404(user_of(request), project_id)
     if not await queue.may_review(user_of(request), project):
         raise PermissionDeniedException("Only the project's reviewers and admins see agreement")
-    return await report.summary(project)
+    data = await report.cached(project)
+    return {key: data[key] for key in (*report.SUMMARY_KEYS, "stale", "computed_at") if key in data}
 
 
 @post(both("/api/annotations/{annotation_id:int}/review"), status_code=200)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from app.tables import Project, User
 
 PAGE = 50
+COUNT_CAP = 10_000
 
 
 async def may_review(user: User, project: Project) -> bool:
@@ -69,7 +70,9 @@ async def tasks(project: Project, params: dict[str, Any]) -> tuple[list[dict[str
         where.append("t.agreement <= {}" if params["max"] >= 1 else "t.agreement < {}")
         args.append(params["max"])
     clause = " AND ".join(where)
-    count = (await engine().run_querystring(QueryString(f"SELECT COUNT(*) AS n FROM lw_task t WHERE {clause}", *args)))[0]["n"]
+    # counted up to a cap: an exact count of a million-task project's queue is a full scan
+    count = (await engine().run_querystring(QueryString(
+        f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM lw_task t WHERE {clause} LIMIT {COUNT_CAP + 1}) AS capped", *args)))[0]["n"]
     found = await engine().run_querystring(QueryString(
         f"SELECT t.id, t.inner_id, t.agreement, t.total_annotations, t.data FROM lw_task t WHERE {clause} "
         "ORDER BY CASE WHEN t.agreement IS NULL THEN 1 ELSE 0 END, t.agreement, t.inner_id "

@@ -47,10 +47,11 @@ async def review_queue(request: Request, project_id: int) -> Template:
     project = await reviewable(request, project_id)
     params = queue.params_of(request)
     found, count = await queue.tasks(project, params)
-    people = await service.authors(await rows.many(Annotation, "project = {} AND review_state != {}", project.id,
-                                                   "adjudicated", tail="ORDER BY id LIMIT 5000"))
+    # the project's members: who can have annotated (admins who did are found by their id in the URL)
+    people = {m["user"]: m["email"] for m in await projects.list_members(project.id)}
     return Template("review/queue.html", context={"project": project, "tasks": found, "count": count,
-                                                  "params": params, "people": people, "page_size": queue.PAGE})
+                                                  "params": params, "people": people, "page_size": queue.PAGE,
+                                                  "cap": queue.COUNT_CAP})
 
 
 def unique_regions(mine: list[dict], others: list[list[dict]]) -> list[dict]:
@@ -199,7 +200,7 @@ async def adjudicate_hold(request: Request, project_id: int, task_id: int, what:
 @get("/projects/{project_id:int}/agreement")
 async def dashboard(request: Request, project_id: int) -> Template:
     project = await reviewable(request, project_id)
-    data = await report.dashboard(project)
+    data = await report.cached(project)
     base = f"/projects/{project.id}/review?status=all"
     people = data["people"]
     names = [p["email"] for p in people]

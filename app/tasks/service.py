@@ -324,6 +324,7 @@ async def clear_annotations(project_id: int, task_ids: list[int]) -> int:
         for table in (AgreementPair, AgreementLabel, AgreementChoice):  # no annotations, nothing to agree on
             await table.delete().where(table.task.is_in(ids or [0]))
         await Task.update({Task.agreement: None}).where(Task.id.is_in(ids or [0]))
+        await Project.update({Project.agreement_version: Project.agreement_version + 1}).where(Project.id == project_id)
     return sum(t["total_annotations"] + t["cancelled_annotations"] for t in found)
 
 
