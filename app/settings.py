@@ -27,7 +27,7 @@ DOCUMENTED = {
     "LABELWELL_HOSTNAME": "`http://<host>:<port>` of this server",
     "LABELWELL_ML_BATCH_SIZE": "`100`",
     "LABELWELL_LOCAL_FILES_ROOT": "unset: off",
-    "LABELWELL_AGREEMENT_SYNC_TASKS": "`5000`",
+    "LABELWELL_AGREEMENT_SYNC_ANNOTATIONS": "`20000`",
 }
 
 
@@ -51,7 +51,7 @@ class Settings:
     import_max_tasks: int
     task_lock_seconds: int
     ml_batch_size: int
-    agreement_sync_tasks: int  # up to this many scored tasks, a page recomputes the agreement report itself
+    agreement_sync_annotations: int  # up to this many annotations, a page recomputes the agreement report itself
     local_files_root: Path | None  # Label Studio's LOCAL_FILES_DOCUMENT_ROOT: /data/local-files/?d=… serves under it
 
     @property
@@ -112,7 +112,7 @@ def load() -> Settings:
         import_max_tasks=int(env("LABELWELL_IMPORT_MAX_TASKS", "1000000")),
         task_lock_seconds=int(float(env("LABELWELL_TASK_LOCK_MINUTES", "10")) * 60),
         ml_batch_size=max(1, int(env("LABELWELL_ML_BATCH_SIZE", "100"))),
-        agreement_sync_tasks=int(env("LABELWELL_AGREEMENT_SYNC_TASKS", "5000")),
+        agreement_sync_annotations=int(env("LABELWELL_AGREEMENT_SYNC_ANNOTATIONS", "20000")),
         local_files_root=Path(root).expanduser() if (root := env("LABELWELL_LOCAL_FILES_ROOT")) else None,
     )
 

@@ -191,6 +191,7 @@ class AnnotationDraft(Table, tablename="lw_annotation_draft"):
     was_postponed = Boolean(default=False)
     parent_prediction = Integer(null=True, default=None)  # the prediction the work began from
     revision = BigInt(default=0)  # the browser's change counter: older saves never overwrite newer ones
+    purpose = Varchar(length=16, default="")  # "" labelling, "adjudication" a reviewer's ground truth in the making
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

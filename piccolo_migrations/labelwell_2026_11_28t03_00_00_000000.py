@@ -30,6 +30,8 @@ async def forwards():
             "ALTER TABLE lw_project ADD COLUMN agreement_version INTEGER NOT NULL DEFAULT 0",
             "ALTER TABLE lw_annotation ADD COLUMN review_state VARCHAR(16) NOT NULL DEFAULT ''",
             "ALTER TABLE lw_annotation ADD COLUMN review_comment TEXT NOT NULL DEFAULT ''",
+            # a reviewer's adjudication draft is not their labelling draft of the same task
+            "ALTER TABLE lw_annotation_draft ADD COLUMN purpose VARCHAR(16) NOT NULL DEFAULT ''",
             f"""CREATE TABLE lw_task_event (id {key}, project {project}, task {task},
                 "user" INTEGER NULL REFERENCES lw_user (id) ON DELETE SET NULL, action VARCHAR(32) NOT NULL,
                 annotation INTEGER NULL, detail {json_type} NOT NULL DEFAULT '{{{{}}}}',
@@ -52,7 +54,9 @@ async def forwards():
             "CREATE INDEX lw_agreement_choice_task ON lw_agreement_choice (task)",
             "CREATE INDEX lw_agreement_choice_project ON lw_agreement_choice (project, control)",
             # the review queue: a project's tasks by agreement, worst first
-            "CREATE INDEX lw_task_agreement ON lw_task (project, agreement)",
+            "CREATE INDEX lw_task_agreement ON lw_task (project, agreement, inner_id)",
+            # ground-truth checks start from a project's ground truths, not from its tasks
+            "CREATE INDEX lw_annotation_truth ON lw_annotation (project, ground_truth)",
             "CREATE INDEX lw_annotation_review ON lw_annotation (project, review_state)",
         ):
             await RawSQL.raw(sql)

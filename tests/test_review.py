@@ -153,12 +153,22 @@ def test_reject_returns_to_the_annotator_accept_and_adjudicate(server, api, crew
         differences = text_of(page, f"#ann-{ann_a['id']} [data-testid=differences] li")
         assert any("Ada Lovelace" in d for d in differences) and any("pos" in d for d in differences)
         assert f'[data-region="{ann_a["result"][0]["id"]}"]' in page.text  # outlined on the page
-        refused = submit(web, page.url.path, f"/projects/{project['id']}/review/annotations/{ann_b['id']}",
-                         {"decision": "reject", "comment": ""}, follow_redirects=True)
+        def seen(annotation: dict) -> str:  # the version of the annotation the reviewer is looking at
+            return html(page).cssselect(f"form[action$='/annotations/{annotation['id']}'] input[name=seen]")[0].get("value")
+
+        decide = f"/projects/{project['id']}/review/annotations/"
+        refused = submit(web, page.url.path, decide + str(ann_b["id"]), {"decision": "reject", "comment": "", "seen": seen(ann_b)},
+                         follow_redirects=True)
         assert "Say what is wrong" in refused.text
-        submit(web, page.url.path, f"/projects/{project['id']}/review/annotations/{ann_b['id']}",
-               {"decision": "reject", "comment": "Only the first name: take the whole name"})
-        submit(web, page.url.path, f"/projects/{project['id']}/review/annotations/{ann_a['id']}", {"decision": "accept"})
+        submit(web, page.url.path, decide + str(ann_b["id"]),
+               {"decision": "reject", "comment": "Only the first name: take the whole name", "seen": seen(ann_b)})
+        # a change by the annotator after the page was opened is never accepted unseen
+        ca.patch(f"/api/annotations/{ann_a['id']}", json={"result": [span(0, 12, "PER"), mood("pos")]})
+        stale = submit(web, page.url.path, decide + str(ann_a["id"]), {"decision": "accept", "seen": seen(ann_a)},
+                       follow_redirects=True)
+        assert "changed this annotation since you opened the page" in stale.text
+        page = web.get(page.url.path)
+        submit(web, page.url.path, decide + str(ann_a["id"]), {"decision": "accept", "seen": seen(ann_a)})
 
     # the rejected annotation comes back to its annotator first, with the comment
     with closing(browser(server, b["email"], b["password"])) as web:
@@ -244,14 +254,14 @@ def test_imported_annotations_and_weights_are_scored_by_a_job(server, api, crew,
 
 
 def test_a_large_project_serves_the_last_report_while_a_job_updates_it(tmp_path, database_url_factory):
-    """Above LABELWELL_AGREEMENT_SYNC_TASKS (0 here), readers get the stored report at once, marked
+    """Above LABELWELL_AGREEMENT_SYNC_ANNOTATIONS (0 here), readers get the stored report at once, marked
     stale, and the worker recomputes it."""
     import time
 
     from tests.helpers import launch
 
     srv = launch(tmp_path / "srv", database_url_factory("sqlite"),
-                 {"LABELWELL_USER_TOKEN": "tok-agree", "LABELWELL_AGREEMENT_SYNC_TASKS": "0"})
+                 {"LABELWELL_USER_TOKEN": "tok-agree", "LABELWELL_AGREEMENT_SYNC_ANNOTATIONS": "0"})
     try:
         srv.start_worker()
         with srv.client(token="tok-agree") as api:

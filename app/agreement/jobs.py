@@ -10,6 +10,14 @@ from app.jobs import JobFailed, handler
 from app.tables import Job, Project
 
 
+async def rescore(project_id: int, user_id: int | None = None) -> None:
+    """Queue a full rescoring, unless one is already waiting (it will see every change)."""
+    from app import jobs
+
+    if not await Job.exists().where(Job.project == project_id, Job.kind == "agreement", Job.state == "queued"):
+        await jobs.enqueue("agreement", project_id=project_id, user_id=user_id, quiet=True)
+
+
 @handler("agreement")
 async def recompute(job: Job) -> dict[str, Any]:
     project = await Project.objects().where(Project.id == job.project).output(load_json=True).first()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from piccolo.querystring import QueryString
 
 from app.agreement import metrics
-from app.agreement.store import OVERLAP, metric_names, weights_of
+from app.agreement.store import OVERLAP, metric_names, ranges_of, weights_of
 from app.db import engine
 from app.settings import settings
 
@@ -88,7 +88,7 @@ async def dashboard(project: Project) -> dict[str, Any]:
             entry["done"] += 1
             entry["lead"].append(r["lead_time"] or 0.0)
     with_others = {int(u): statistics.fmean(v.values()) for u, v in base["annotators"].items() if v}
-    truth = await _with_ground_truth(pid, weights_of(project))
+    truth = await _with_ground_truth(pid, weights_of(project), ranges_of(project.label_config))
     for u, entry in stats.items():
         total = entry["done"] + entry["skipped"]
         entry.update(median_lead_time=statistics.median(entry["lead"]) if entry["lead"] else None,
@@ -98,24 +98,26 @@ async def dashboard(project: Project) -> dict[str, Any]:
     counts = [0] * (len(EDGES) - 1)
     for r in await _q("SELECT agreement FROM lw_task WHERE project = {} AND agreement IS NOT NULL", pid):
         counts[min(len(counts) - 1, int(r["agreement"] * 10))] += 1
+    # by the day each task was last annotated (its newest annotation), not the task's own edits
     trend = [(str(r["day"])[:10], r["score"]) for r in await _q(
-        "SELECT DATE(updated_at) AS day, AVG(agreement) AS score FROM lw_task WHERE project = {} "
-        "AND agreement IS NOT NULL GROUP BY DATE(updated_at) ORDER BY day", pid)][-60:]
+        "SELECT DATE(last) AS day, AVG(agreement) AS score FROM (SELECT t.agreement, (SELECT MAX(a.updated_at) "
+        "FROM lw_annotation a WHERE a.task = t.id) AS last FROM lw_task t WHERE t.project = {} "
+        "AND t.agreement IS NOT NULL) AS scored GROUP BY DATE(last) ORDER BY day", pid)][-60:]
     order = sorted(stats)
     return {**base, "people": [stats[u] for u in order], "histogram": counts, "edges": EDGES, "trend": trend}
 
 
-async def _with_ground_truth(project_id: int, weights: dict) -> dict[int, float]:
+async def _with_ground_truth(project_id: int, weights: dict, ranges: dict[str, float]) -> dict[int, float]:
     """Each annotator's mean agreement with the ground truth, on the tasks that have one."""
     rows = await _q("SELECT a.task, a.completed_by, a.result, a.ground_truth FROM lw_annotation a WHERE a.project = {} "
                     "AND a.was_cancelled = {} AND a.task IN (SELECT task FROM lw_annotation WHERE project = {} "
-                    "AND ground_truth = {}) ORDER BY a.id", project_id, False, project_id, True)
+                    "AND ground_truth = {} AND was_cancelled = {}) ORDER BY a.id", project_id, False, project_id, True, False)
     truths = {r["task"]: _load(r["result"]) for r in rows if r["ground_truth"]}
     scores: dict[int, list[float]] = {}
     for r in rows:
-        if r["ground_truth"] or r["completed_by"] is None:
+        if r["ground_truth"] or r["completed_by"] is None or r["task"] not in truths:
             continue
-        found = metrics.task_agreement({0: truths[r["task"]], r["completed_by"]: _load(r["result"])}, weights)
+        found = metrics.task_agreement({0: truths[r["task"]], r["completed_by"]: _load(r["result"])}, weights, ranges)
         if found.score is not None:
             scores.setdefault(r["completed_by"], []).append(found.score)
     return {u: statistics.fmean(v) for u, v in scores.items()}
@@ -128,25 +130,26 @@ def _load(value: Any) -> list:
 
 async def cached(project: Project) -> dict[str, Any]:
     """The dashboard's report: the stored one while no task's agreement changed since (the
-    project's agreement_version), else recomputed here (small projects) or by a job (large ones)."""
+    project's agreement_version), else recomputed here on a small project, or by a job on a large
+    one (LABELWELL_AGREEMENT_SYNC_ANNOTATIONS), which meanwhile gets the last report marked stale."""
     from app.tables import Job
 
-    stored = await _q("SELECT s.version, s.data, p.agreement_version FROM lw_project p LEFT JOIN lw_agreement_summary s "
-                      "ON s.project = p.id WHERE p.id = {}", project.id)
+    stored = await _q("SELECT s.version, s.data, p.agreement_version, p.total_annotations_number FROM lw_project p "
+                      "LEFT JOIN lw_agreement_summary s ON s.project = p.id WHERE p.id = {}", project.id)
     row = stored[0] if stored else {}
     if row.get("data") is not None and row["version"] == row["agreement_version"]:
         return {**_load_dict(row["data"]), "stale": False}
-    scored = (await _q("SELECT COUNT(*) AS n FROM lw_task WHERE project = {} AND agreement IS NOT NULL", project.id))[0]["n"]
-    # up to LABELWELL_AGREEMENT_SYNC_TASKS scored tasks the reader recomputes; above, it gets the
-    # last report, marked stale, and a job computes the new one
-    if row.get("data") is not None and scored > settings.agreement_sync_tasks:
+    if (row.get("total_annotations_number") or 0) <= settings.agreement_sync_annotations:
+        return {**await store_summary(project), "stale": False}
+    if not await Job.exists().where(Job.project == project.id, Job.kind == "agreement_summary",
+                                    Job.state.is_in(["queued", "running"])):
         from app import jobs
 
-        if not await Job.exists().where(Job.project == project.id, Job.kind == "agreement_summary",
-                                        Job.state.is_in(["queued", "running"])):
-            await jobs.enqueue("agreement_summary", project_id=project.id, user_id=None, quiet=True)
-        return {**_load_dict(row["data"]), "stale": True}
-    return {**await store_summary(project), "stale": False}
+        await jobs.enqueue("agreement_summary", project_id=project.id, user_id=None, quiet=True)
+    if row.get("data") is None:  # the first report of a large project: being computed
+        return {"score": None, "tasks": 0, "controls": {}, "labels": {}, "annotators": {}, "people": [],
+                "histogram": [0] * (len(EDGES) - 1), "edges": EDGES, "trend": [], "computed_at": "", "stale": True}
+    return {**_load_dict(row["data"]), "stale": True}
 
 
 async def store_summary(project: Project) -> dict[str, Any]:
@@ -160,9 +163,14 @@ async def store_summary(project: Project) -> dict[str, Any]:
     version = (await _q("SELECT agreement_version FROM lw_project WHERE id = {}", project.id))[0]["agreement_version"]
     data = await dashboard(project)
     data["computed_at"] = dt.datetime.now(dt.timezone.utc).isoformat()
-    async with write_tx():
-        await AgreementSummary.delete().where(AgreementSummary.project == project.id)
-        await AgreementSummary.insert(AgreementSummary(project=project.id, version=version, data=data))
+    try:
+        async with write_tx():
+            await AgreementSummary.delete().where(AgreementSummary.project == project.id)
+            await AgreementSummary.insert(AgreementSummary(project=project.id, version=version, data=data))
+    except Exception as exc:  # noqa: BLE001 - only a concurrent writer's unique row is expected here
+        if "unique" not in str(exc).lower():
+            raise
+        # another reader (or the job) stored a report at the same moment: theirs is as fresh
     return data
 
 

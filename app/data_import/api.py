@@ -101,7 +101,9 @@ async def import_now(project: Project, user_id: int, uploaded: list[FileUpload],
     report.warnings = warnings + report.warnings
     if report.annotation_count:
         # imported annotations need their agreement computed: a job, as an import may be large
-        await jobs.enqueue("agreement", project_id=project.id, user_id=user_id, quiet=True)
+        from app.agreement.jobs import rescore
+
+        await rescore(project.id, user_id)
     return report
 
 

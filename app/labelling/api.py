@@ -26,7 +26,8 @@ async def next_task(request: Request, project_id: int) -> dict[str, Any]:
         raise NotFoundException("No more tasks for you in this project")
     task = await rows.one(Task, "id = {}", task_id)
     annotations = await tasks.annotations_of(user, project, [task.id])
-    return task_json(task, annotations, await tasks.predictions_of([task.id]))
+    return task_json(task, annotations, await tasks.predictions_of([task.id]),
+                     await tasks.sees_all_annotations(user_of(request), project))
 
 
 ROUTES = [next_task]

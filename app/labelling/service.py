@@ -42,8 +42,9 @@ async def mine(task_id: int, user_id: int) -> list[Annotation]:
                            "adjudicated", tail="ORDER BY id")
 
 
-async def draft_of(task_id: int, user_id: int) -> AnnotationDraft | None:
-    found = await rows.many(AnnotationDraft, 'task = {} AND "user" = {}', task_id, user_id, tail="ORDER BY id DESC LIMIT 1")
+async def draft_of(task_id: int, user_id: int, purpose: str = "") -> AnnotationDraft | None:
+    found = await rows.many(AnnotationDraft, 'task = {} AND "user" = {} AND purpose = {}', task_id, user_id, purpose,
+                            tail="ORDER BY id DESC LIMIT 1")
     return found[0] if found else None
 
 
@@ -58,6 +59,9 @@ async def starting_prediction(project: Project, task_id: int) -> Prediction | No
 
 
 def _own(annotations: list[Annotation]) -> Annotation | None:
+    rejected = [a for a in annotations if a.review_state == "rejected"]
+    if rejected:  # the one a reviewer sent back, which the queue reopened: the update goes there
+        return rejected[0]
     done = [a for a in annotations if not a.was_cancelled]
     return done[0] if done else (annotations[0] if annotations else None)
 
@@ -141,7 +145,8 @@ def collect(project: Project, task: Task, fields: dict[str, list[str]], required
     return results
 
 
-async def save_draft(project: Project, user: User, task: Task, fields: dict[str, list[str]]) -> list[dict[str, Any]]:
+async def save_draft(project: Project, user: User, task: Task, fields: dict[str, list[str]],
+                     purpose: str = "") -> list[dict[str, Any]]:
     """Store the work as it is now; a save older than the stored one (a late request) is ignored,
     and so is one from a workspace whose annotation was already submitted."""
     prediction_id = _prediction_id(fields)
@@ -154,13 +159,14 @@ async def save_draft(project: Project, user: User, task: Task, fields: dict[str,
         if key and await Annotation.exists().where(Annotation.completed_by == user.id, Annotation.task == task.id,
                                                    Annotation.unique_id == key):
             return results  # submitted already: this save arrived late
-        draft = await AnnotationDraft.objects().where(AnnotationDraft.task == task.id, AnnotationDraft.user == user.id
+        draft = await AnnotationDraft.objects().where(AnnotationDraft.task == task.id, AnnotationDraft.user == user.id,
+                                                      AnnotationDraft.purpose == purpose
                                                       ).order_by(AnnotationDraft.id, ascending=False).first()
         if draft is None:
-            own = _own(await mine(task.id, user.id))
+            own = _own(await mine(task.id, user.id)) if not purpose else None
             await AnnotationDraft.insert(AnnotationDraft(
                 task=task.id, user=user.id, annotation=own.id if own else None, result=results, lead_time=lead_time,
-                parent_prediction=prediction_id, revision=revision))
+                parent_prediction=prediction_id, revision=revision, purpose=purpose))
         elif revision >= draft.revision:
             await AnnotationDraft.update({AnnotationDraft.result: results, AnnotationDraft.lead_time: lead_time,
                                           AnnotationDraft.revision: revision, AnnotationDraft.parent_prediction: prediction_id,
@@ -205,7 +211,8 @@ async def _store(project: Project, user: User, task: Task, fields: dict[str, lis
                 task=task.id, project=project.id, completed_by=user.id, result=results, was_cancelled=cancelled,
                 lead_time=lead_time, parent_prediction=prediction_id, unique_id=key)).returning(Annotation.id)
             annotation_id = rows[0]["id"]
-        await AnnotationDraft.delete().where(AnnotationDraft.task == task.id, AnnotationDraft.user == user.id)
+        await AnnotationDraft.delete().where(AnnotationDraft.task == task.id, AnnotationDraft.user == user.id,
+                                             AnnotationDraft.purpose == "")
         await TaskLock.delete().where(TaskLock.task == task.id, TaskLock.user == user.id)
         await counters.refresh(project.id, [task.id])
     annotation = await Annotation.objects().where(Annotation.id == annotation_id).output(load_json=True).first()

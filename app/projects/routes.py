@@ -95,6 +95,8 @@ async def project_detail(request: Request, project_id: int) -> Template:
             load_json=True).first()
     if user_of(request).role == "admin":
         context.update(members=await service.list_members(project_id), users=await accounts.list_users())
+    # review is a project role: a member reviewer sees the links, whatever their global role
+    context["reviews"] = await service.member_role(user_of(request), project_id) in ("admin", "reviewer")
     return Template("projects/detail.html", context=context)
 
 

@@ -159,10 +159,11 @@ async def update_project(project: Project, data: dict[str, Any]) -> Project:
         project.updated_at = Project.updated_at.default.python()
         async with write_tx():
             await project.save(columns=[getattr(Project, k) for k in fields] + [Project.updated_at])
-        if "control_weights" in fields:  # every stored score combines controls by these weights
-            from app import jobs
+        # every stored score combines controls by the weights, and scores ratings by the config's ranges
+        if "control_weights" in fields or "label_config" in fields:
+            from app.agreement.jobs import rescore
 
-            await jobs.enqueue("agreement", project_id=project.id, user_id=None, quiet=True)
+            await rescore(project.id)
     return project
 
 

@@ -4,8 +4,10 @@ the agreement dashboard. Reviewers and admins of the project only."""
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
+from urllib.parse import quote
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -97,6 +99,7 @@ async def review_task(request: Request, project_id: int, task_id: int) -> Templa
                         "unique": [(r, describe(r, task.data)) for r in unique],
                         "marks": [str(r.get("id")) for r in unique if SAFE_ID.fullmatch(str(r.get("id", "")))]})
     context = {"project": project, "task": task, "columns": columns, "history": await service.history(task.id),
+               "draft": await labelling.draft_of(task.id, user_of(request).id, ADJUDICATION) is not None,
                "agreed": len(service.agreed_regions([a.result or [] for a in opinions])) if len(opinions) > 1 else None}
     return Template("review/task.html", context=context)
 
@@ -109,6 +112,9 @@ async def decide(request: Request, project_id: int, annotation_id: int) -> Redir
         raise NotFoundException(f"No annotation {annotation_id} in this project")
     form = await request.form()
     try:
+        if str(form.get("seen", "")) != annotation.updated_at.isoformat():
+            raise InputError({"annotation": ["The annotator changed this annotation since you opened the page: "
+                                             "look at it again."]})
         await service.decide(project, user_of(request), annotation, form.get("decision") == "accept",
                              str(form.get("comment", "")))
     except InputError as exc:
@@ -134,17 +140,21 @@ async def _adjudication_start(project: Project, task: Task, source: str) -> list
     return chosen.result or []
 
 
+ADJUDICATION = "adjudication"  # the draft slot of a reviewer's ground truth in the making
+
+
 @get("/projects/{project_id:int}/review/{task_id:int}/adjudicate")
 async def adjudicate_page(request: Request, project_id: int, task_id: int) -> Template:
     project = await reviewable(request, project_id)
     task = await task_of(project, task_id)
     user = user_of(request)
-    source = request.query_params.get("from", "agreed")
-    draft = await labelling.draft_of(task.id, user.id) if source == "draft" else None
-    results = draft.result if draft is not None else await _adjudication_start(project, task, source)
-    if source != "draft":  # a new start replaces an earlier adjudication draft
-        await AnnotationDraft.delete().where(AnnotationDraft.task == task.id, AnnotationDraft.user == user.id)
-    state = labelling.Start(results, "adjudication", None, None, 0.0, draft.revision if draft else 0)
+    source = request.query_params.get("from", "draft")
+    draft = await labelling.draft_of(task.id, user.id, ADJUDICATION)
+    if source == "draft" and draft is None:
+        source = "agreed"
+    # a new start does not delete the draft (a GET changes nothing): its first change saves over it
+    results = draft.result if source == "draft" else await _adjudication_start(project, task, source)
+    state = labelling.Start(results, "adjudication", None, None, 0.0, draft.revision if source == "draft" else 0)
     base = f"/projects/{project.id}/review/{task.id}/adjudicate"
     context: dict[str, Any] = {
         "project": project, "task": task, "state": state, "key": secrets.token_urlsafe(16),
@@ -161,12 +171,16 @@ async def adjudicate_draft(request: Request, project_id: int, task_id: int) -> T
     task = await task_of(project, task_id)
     fields = labelling.form_fields(await request.form())
     try:
-        results = await labelling.save_draft(project, user_of(request), task, fields)
+        results = await labelling.save_draft(project, user_of(request), task, fields, purpose=ADJUDICATION)
     except InputError as exc:
-        return Template("labelling/_messages.html", context={"errors": [m for v in exc.errors.values() for m in v]},
-                        status_code=422, headers={"HX-Retarget": "#lw-messages", "HX-Reswap": "innerHTML"})
+        return _problem(exc)
     return Template("labelling/_body.html", context={
         "form": parse_config(project.label_config).render(task.data, results, workspace=True)})
+
+
+def _problem(exc: InputError) -> Template:
+    return Template("labelling/_messages.html", context={"errors": [m for v in exc.errors.values() for m in v]},
+                    status_code=422, headers={"HX-Retarget": "#lw-messages", "HX-Reswap": "innerHTML"})
 
 
 @post("/projects/{project_id:int}/review/{task_id:int}/adjudicate/submit")
@@ -178,10 +192,12 @@ async def adjudicate_submit(request: Request, project_id: int, task_id: int) -> 
     try:
         results = labelling.collect(project, task, fields, required=True, final=True)
     except InputError as exc:
-        return Template("labelling/_messages.html", context={"errors": [m for v in exc.errors.values() for m in v]},
-                        status_code=422, headers={"HX-Retarget": "#lw-messages", "HX-Reswap": "innerHTML"})
-    await service.adjudicate(project, user, task, results, (fields.get("from") or [""])[0][:32])
-    await AnnotationDraft.delete().where(AnnotationDraft.task == task.id, AnnotationDraft.user == user.id)
+        return _problem(exc)
+    # the page's key as the ground truth's unique_id: a late draft save from this page is then ignored
+    await service.adjudicate(project, user, task, results, (fields.get("from") or [""])[0][:32],
+                             key=(fields.get("key") or [""])[0][:64])
+    await AnnotationDraft.delete().where(AnnotationDraft.task == task.id, AnnotationDraft.user == user.id,
+                                         AnnotationDraft.purpose == ADJUDICATION)
     flash(request, f"Ground truth of task {task.inner_id} saved.", category="success")
     url = f"/projects/{project.id}/review/{task.id}"
     return Response(None, status_code=200, headers={"HX-Redirect": url}) if request.htmx else Redirect(url)
@@ -207,7 +223,7 @@ async def dashboard(request: Request, project_id: int) -> Template:
     matrix = [[data["annotators"].get(str(a["id"]), {}).get(str(b["id"])) for b in people] for a in people]
     pictures = {
         "heatmap": charts.heatmap(names, matrix, lambda i, j: f"{base}&annotator={people[i]['id']}&with={people[j]['id']}"),
-        "labels": charts.bars([(label, score, f"{base}&label={label}") for label, score in data["labels"].items()],
+        "labels": charts.bars([(label, score, f"{base}&label={quote(label)}") for label, score in data["labels"].items()],
                               testid="agreement-labels"),
         "histogram": charts.histogram(data["histogram"], data["edges"],
                                       lambda i: f"{base}&min={data['edges'][i]}&max={data['edges'][i + 1]}"),
@@ -225,21 +241,29 @@ async def dashboard(request: Request, project_id: int) -> Template:
 async def dashboard_settings(request: Request, project_id: int) -> Redirect:
     project = await reviewable(request, project_id)
     form = await request.form()
-    weights: dict[str, float] = {}
+    weights = dict(project.control_weights or {})
     for key in form.keys():
         if key.startswith("weight:"):
             try:
-                weights[key.removeprefix("weight:")] = max(0.0, float(form.get(key)))
+                value = float(form.get(key))
             except ValueError:
-                pass
+                value = math.nan
+            if not math.isfinite(value) or value < 0:
+                flash(request, f"The weight of {key.removeprefix('weight:')} must be a number, 0 or more.", category="error")
+                return Redirect(f"/projects/{project.id}/agreement#settings")
+            weights[key.removeprefix("weight:")] = value
     checks = str(form.get("ground_truth_checks", "0")).strip()
+    changes: dict[str, Any] = {"annotators_see_others": "annotators_see_others" in form,
+                               "ground_truth_checks": int(checks) if checks.isdigit() else checks}
+    if weights != (project.control_weights or {}):  # a full rescoring only when the weights moved
+        changes["control_weights"] = weights
     try:
-        await projects.update_project(project, {"control_weights": weights, "annotators_see_others": "annotators_see_others" in form,
-                                                "ground_truth_checks": int(checks) if checks.isdigit() else checks})
+        await projects.update_project(project, changes)
     except InputError as exc:
         flash(request, str(exc), category="error")
     else:
-        flash(request, "Saved. Scores are being recomputed with the new weights.", category="success")
+        rescoring = " Scores are being recomputed with the new weights." if "control_weights" in changes else ""
+        flash(request, "Saved." + rescoring, category="success")
     return Redirect(f"/projects/{project.id}/agreement#settings")
 
 

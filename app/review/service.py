@@ -76,27 +76,35 @@ def agreed_regions(results: list[list[dict]]) -> list[dict]:
     return kept
 
 
-async def adjudicate(project: Project, reviewer: User, task: Task, results: list[dict], source: str) -> Annotation:
+async def adjudicate(project: Project, reviewer: User, task: Task, results: list[dict], source: str,
+                     key: str = "") -> Annotation:
     """Store the task's ground truth: one adjudicated annotation per task (a later adjudication
-    replaces it), marked ground_truth, and kept out of the annotators' agreement."""
+    replaces it), the task's only one marked ground_truth, kept out of the annotators' agreement."""
     async with write_tx():
         await counters.lock_tasks([task.id])
         existing = await rows.one(Annotation, "task = {} AND review_state = {}", task.id, "adjudicated")
         if existing is not None:
             await Annotation.update({Annotation.result: results, Annotation.completed_by: reviewer.id,
+                                     Annotation.unique_id: key or existing.unique_id,
                                      Annotation.updated_at: now()}).where(Annotation.id == existing.id)
             annotation_id = existing.id
         else:
-            # one ground truth per task: any other annotation flagged as such steps down
-            await Annotation.update({Annotation.ground_truth: False}).where(Annotation.task == task.id)
             found = await Annotation.insert(Annotation(
                 task=task.id, project=project.id, completed_by=reviewer.id, result=results, ground_truth=True,
-                review_state="adjudicated", unique_id=f"adjudication-{task.id}")).returning(Annotation.id)
+                review_state="adjudicated", unique_id=key or f"adjudication-{task.id}")).returning(Annotation.id)
             annotation_id = found[0]["id"]
+        await only_truth(task.id, annotation_id)
         await counters.refresh(project.id, [task.id])
         await record(project.id, task.id, reviewer, "adjudicated", annotation_id, source=source, regions=len(results))
     await agreement.refresh(project, [task.id])
     return await rows.one(Annotation, "id = {}", annotation_id)
+
+
+async def only_truth(task_id: int, annotation_id: int) -> None:
+    """One ground truth per task: this annotation, and no other."""
+    await Annotation.update({Annotation.ground_truth: False}).where(Annotation.task == task_id,
+                                                                    Annotation.id != annotation_id)
+    await Annotation.update({Annotation.ground_truth: True}).where(Annotation.id == annotation_id)
 
 
 async def history(task_id: int) -> list[dict[str, Any]]:

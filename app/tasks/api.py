@@ -20,12 +20,15 @@ if TYPE_CHECKING:
     from app.tables import Project, Task, User
 
 
-def task_json(task: Task, annotations: list | None = None, predictions: list | None = None) -> dict[str, Any]:
+def task_json(task: Task, annotations: list | None = None, predictions: list | None = None,
+              agreement: bool = True) -> dict[str, Any]:
+    """`agreement=False` for annotators working blind: a task's agreement tells them what the
+    others did (two people, yes or no: 0.0 means the other said the opposite)."""
     out = {"id": task.id, "data": task.data, "meta": task.meta, "inner_id": task.inner_id, "project": task.project,
            "created_at": iso(task.created_at), "updated_at": iso(task.updated_at), "is_labeled": task.is_labeled,
            "overlap": task.overlap, "total_annotations": task.total_annotations,
            "cancelled_annotations": task.cancelled_annotations, "total_predictions": task.total_predictions,
-           "file_upload": task.file_upload, "agreement": task.agreement}
+           "file_upload": task.file_upload, "agreement": task.agreement if agreement else None}
     if annotations is not None:
         out["annotations"] = [annotation_json(a) for a in annotations if a.task == task.id]
     if predictions is not None:
@@ -74,7 +77,8 @@ async def task_list(request: Request) -> dict[str, Any]:
     full = request.query_params.get("fields", "all") == "all"
     annotations = await service.annotations_of(user, project, ids) if full else None
     predictions = await service.predictions_of(ids) if full else None
-    return {"tasks": [task_json(t, annotations, predictions) for t in tasks], "total": project.task_number,
+    sees = await service.sees_all_annotations(user, project)
+    return {"tasks": [task_json(t, annotations, predictions, sees) for t in tasks], "total": project.task_number,
             "total_annotations": project.total_annotations_number,
             "total_predictions": project.total_predictions_number}
 
@@ -91,7 +95,8 @@ async def task_create(request: Request, data: dict[str, Any]) -> dict[str, Any]:
 async def task_detail(request: Request, task_id: int) -> dict[str, Any]:
     task, project = await task_or_404(user_of(request), task_id)
     annotations = await service.annotations_of(user_of(request), project, [task.id])
-    return task_json(task, annotations, await service.predictions_of([task.id]))
+    sees = await service.sees_all_annotations(user_of(request), project)
+    return task_json(task, annotations, await service.predictions_of([task.id]), sees)
 
 
 @patch(both("/api/tasks/{task_id:int}"), guards=[require_admin])

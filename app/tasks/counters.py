@@ -37,7 +37,9 @@ async def refresh(project_id: int, task_ids: list[int]) -> None:
     ids = ", ".join(str(int(i)) for i in sorted(set(task_ids)))  # ints only: safe to inline
     found = await engine().run_querystring(QueryString(
         "SELECT t.id, t.overlap, t.total_annotations, t.cancelled_annotations, t.total_predictions, t.is_labeled, "
-        "(SELECT COUNT(*) FROM lw_annotation a WHERE a.task = t.id AND a.was_cancelled = {}) AS done, "
+        # an adjudicated ground truth is the reviewer's verdict, not an annotator's slot
+        "(SELECT COUNT(*) FROM lw_annotation a WHERE a.task = t.id AND a.was_cancelled = {} "
+        "AND a.review_state != 'adjudicated') AS done, "
         "(SELECT COUNT(*) FROM lw_annotation a WHERE a.task = t.id AND a.was_cancelled = {}) AS skipped, "
         f"(SELECT COUNT(*) FROM lw_prediction p WHERE p.task = t.id) AS predicted FROM lw_task t WHERE t.id IN ({ids})",
         False, True))
@@ -68,7 +70,7 @@ async def recount_project(project_id: int) -> dict[str, int]:
         "task_number": await tasks,
         "finished_task_number": await Task.count().where(Task.project == project_id, Task.is_labeled.eq(True)),
         "total_annotations_number": await Annotation.count().where(
-            Annotation.project == project_id, Annotation.was_cancelled.eq(False)),
+            Annotation.project == project_id, Annotation.was_cancelled.eq(False), Annotation.review_state != "adjudicated"),
         "skipped_annotations_number": await Annotation.count().where(
             Annotation.project == project_id, Annotation.was_cancelled.eq(True)),
         "total_predictions_number": await Prediction.count().where(Prediction.project == project_id),

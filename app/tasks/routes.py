@@ -77,7 +77,7 @@ async def task_list(request: Request, project_id: int) -> Template:
     except ConfigError:
         keys = []
     context = {"project": project, "params": params, "keys": keys, "statuses": service.STATUSES,
-               "status_of": status_of, **await task_page(project, params, page, sees_all)}
+               "status_of": status_of, "sees_all": sees_all, **await task_page(project, params, page, sees_all)}
     name = "tasks/_table.html" if request.htmx and request.htmx.target == "task-table" else "tasks/list.html"
     return Template(name, context=context)
 

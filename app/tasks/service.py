@@ -111,6 +111,8 @@ async def delete_tasks(project_id: int, task_ids: list[int]) -> int:
         found = await Task.select(Task.id, Task.is_labeled, Task.total_annotations, Task.cancelled_annotations,
                                   Task.total_predictions).where(Task.project == project_id, Task.id.is_in(task_ids or [0]))
         await Task.delete().where(Task.project == project_id, Task.id.is_in(task_ids or [0]))
+        # their stored agreement went with them: the project's report is out of date
+        await Project.update({Project.agreement_version: Project.agreement_version + 1}).where(Project.id == project_id)
         await counters.shift(project_id, task_number=-len(found),
                              finished_task_number=-sum(1 for t in found if t["is_labeled"]),
                              total_annotations_number=-sum(t["total_annotations"] for t in found),
@@ -172,6 +174,9 @@ async def update_annotation(user: User, annotation: Annotation, project: Project
     async with write_tx():
         await counters.lock_tasks([task.id])
         await Annotation.update({getattr(Annotation, k): v for k, v in fields.items()}).where(Annotation.id == annotation.id)
+        if fields.get("ground_truth"):  # one ground truth per task
+            await Annotation.update({Annotation.ground_truth: False}).where(Annotation.task == task.id,
+                                                                            Annotation.id != annotation.id)
         await counters.refresh(project.id, [task.id])
     stored = await Annotation.objects().where(Annotation.id == annotation.id).output(load_json=True).first()
     await agreement.refresh(project, [task.id])
