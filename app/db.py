@@ -12,8 +12,8 @@ from urllib.parse import unquote, urlsplit
 
 import aiosqlite
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.querystring import QueryString
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -200,6 +200,15 @@ async def close_pool() -> None:
     db = engine()
     if isinstance(db, (PostgresEngine, PooledSQLiteEngine)):
         await db.close_connection_pool()
+
+
+async def analyze(*tables: str) -> None:
+    """Refresh PostgreSQL's statistics after a bulk change. Until autovacuum gets round to it, the
+    planner believes a freshly imported project holds a few dozen rows, and sorts where it should
+    walk an index (the review queue took 60 ms instead of 5). SQLite plans without them."""
+    if is_postgres():
+        for table in tables:
+            await engine().run_querystring(QueryString(f"ANALYZE {table}"))
 
 
 def is_postgres() -> bool:

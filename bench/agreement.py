@@ -74,7 +74,7 @@ def run(engine: str, url: str, args: argparse.Namespace, folder: Path, floor: fl
                 body = {"email": f"{name}-{engine}@bench.example", "password": "bench-password", "role": "annotator"}
                 people.append(api.post("/api/users", json=body).json())
             project = api.post("/api/projects", json={"title": "Agreement bench", "label_config": CONFIG,
-                                                      "maximum_annotations": 3}).json()
+                                                      "maximum_annotations": 2}).json()
             for person in people:
                 api.post(f"/api/projects/{project['id']}/members", json={"user": person["id"]})
             items = [{"data": {"text": TEXT}, "annotations": [

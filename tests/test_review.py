@@ -34,7 +34,7 @@ def crew(server, api, make_user, make_project):
     clients = []
 
     def make(n: int, tasks: int, **fields):
-        project = make_project(label_config=CONFIG, maximum_annotations=n, **fields)
+        project = make_project(label_config=CONFIG, **{"maximum_annotations": n, **fields})
         if tasks:
             assert api.post(f"/api/projects/{project['id']}/import", json=[{"text": TEXT}] * tasks).status_code == 201
         people = []
@@ -289,3 +289,18 @@ def test_a_large_project_serves_the_last_report_while_a_job_updates_it(tmp_path,
             assert found["score"] == pytest.approx(1.0)
     finally:
         srv.stop()
+
+
+def test_queue_lists_scored_tasks_worst_first_then_unscored(server, api, crew):
+    project, tasks, people, (reviewer, review) = crew(2, 3, maximum_annotations=1)  # one annotation is "all in"
+    (a, ca), (b, cb) = people
+    annotate(ca, tasks[0], [mood("pos")])
+    annotate(cb, tasks[0], [mood("pos")])  # agree: 1.0
+    annotate(ca, tasks[1], [mood("pos")])  # alone: no score
+    annotate(ca, tasks[2], [mood("pos")])
+    annotate(cb, tasks[2], [mood("neg")])  # disagree: 0.0
+    with closing(browser(server, reviewer["email"], reviewer["password"])) as web:
+        queue = web.get(f"/projects/{project['id']}/review?status=all")
+        order = [int(row.get("data-task")) for row in html(queue).cssselect("tr[data-task]")]
+        scores = text_of(queue, "td[data-testid=task-agreement]")
+    assert order == [tasks[2]["id"], tasks[0]["id"], tasks[1]["id"]] and scores == ["0.00", "1.00", "–"]

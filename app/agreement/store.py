@@ -18,7 +18,7 @@ import orjson
 from piccolo.querystring import QueryString
 
 from app.agreement import metrics
-from app.db import engine, insert_rows, write_tx
+from app.db import analyze, engine, insert_rows, write_tx
 from app.tables import Task
 from app.tasks import counters
 from components import ConfigError, parse_config
@@ -170,6 +170,8 @@ async def refresh_project(project: Project) -> int:
     ids = [r["id"] for r in found]
     for start in range(0, len(ids), 500):
         await refresh(project, ids[start:start + 500])
+    if len(ids) >= 10_000:  # every task's agreement just changed: the planner's view of it is old
+        await analyze("lw_task", "lw_agreement_pair", "lw_agreement_label", "lw_agreement_choice")
     return len(ids)
 
 

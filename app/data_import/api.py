@@ -9,6 +9,7 @@ from litestar import Request, Response, post
 from litestar.datastructures import UploadFile
 
 from app import jobs, uploads
+from app.db import analyze
 from app.auth import require_admin, user_of
 from app.data_import.service import ImportFailed, Report, Source, previous_upload, run_import
 from app.data_import.readers import format_of
@@ -90,6 +91,9 @@ def failure_json(report: Report) -> dict[str, Any]:
             "validation_errors": {"import": listed}, "error_count": report.error_count}
 
 
+BULK = 10_000  # tasks: an import this large refreshes PostgreSQL's statistics
+
+
 async def import_now(project: Project, user_id: int, uploaded: list[FileUpload], options: dict,
                      progress: Any = None) -> Report:
     sources, warnings = await sources_for(uploaded)
@@ -99,6 +103,8 @@ async def import_now(project: Project, user_id: int, uploaded: list[FileUpload],
         await forget(uploaded)  # a refused (or failed) import keeps no files
         raise
     report.warnings = warnings + report.warnings
+    if report.task_count >= BULK:
+        await analyze("lw_task", "lw_annotation")
     if report.annotation_count:
         # imported annotations need their agreement computed: a job, as an import may be large
         from app.agreement.jobs import rescore

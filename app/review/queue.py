@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from app.tables import Project, User
 
 PAGE = 50
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000  # "more than 1,000 tasks" is all a reviewer needs to know
 
 
 async def may_review(user: User, project: Project) -> bool:
@@ -43,7 +43,9 @@ def params_of(request: Request) -> dict[str, Any]:
 
 async def tasks(project: Project, params: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     """A page of the queue, and how many tasks match."""
-    where = ["t.project = {}", "t.total_annotations > 0", "t.total_annotations >= t.overlap"]
+    # all annotations in (an overlap is at least 1). No index-able bound on total_annotations: the
+    # planner must walk (project, agreement, inner_id) in order instead of sorting the project
+    where = ["t.project = {}", "t.total_annotations >= t.overlap"]
     args: list[Any] = [project.id]
     pending = ("EXISTS (SELECT 1 FROM lw_annotation a WHERE a.task = t.id AND a.was_cancelled = {} "
                "AND a.review_state = '')")
@@ -70,11 +72,24 @@ async def tasks(project: Project, params: dict[str, Any]) -> tuple[list[dict[str
         where.append("t.agreement <= {}" if params["max"] >= 1 else "t.agreement < {}")
         args.append(params["max"])
     clause = " AND ".join(where)
-    # counted up to a cap: an exact count of a million-task project's queue is a full scan
-    count = (await engine().run_querystring(QueryString(
-        f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM lw_task t WHERE {clause} LIMIT {COUNT_CAP + 1}) AS capped", *args)))[0]["n"]
-    found = await engine().run_querystring(QueryString(
-        f"SELECT t.id, t.inner_id, t.agreement, t.total_annotations, t.data FROM lw_task t WHERE {clause} "
-        "ORDER BY CASE WHEN t.agreement IS NULL THEN 1 ELSE 0 END, t.agreement, t.inner_id "
-        f"LIMIT {PAGE} OFFSET {(params['page'] - 1) * PAGE}", *args))
-    return [dict(r) for r in found], count
+
+    async def count(extra: str = "") -> int:
+        # counted up to a cap: an exact count of a million-task project's queue is a full scan
+        found = await engine().run_querystring(QueryString(
+            f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM lw_task t WHERE {clause}{extra} LIMIT {COUNT_CAP + 1}) AS capped",
+            *args))
+        return found[0]["n"]
+
+    async def page(extra: str, order: str, limit: int, offset: int) -> list[dict[str, Any]]:
+        return [dict(r) for r in await engine().run_querystring(QueryString(
+            f"SELECT t.id, t.inner_id, t.agreement, t.total_annotations, t.data FROM lw_task t WHERE {clause}{extra} "
+            f"ORDER BY {order} LIMIT {limit} OFFSET {offset}", *args))]
+
+    # scored tasks worst first, then the unscored: two queries, each walking the
+    # (project, agreement, inner_id) index, where one ORDER BY over both would sort the project
+    offset = (params["page"] - 1) * PAGE
+    found = await page(" AND t.agreement IS NOT NULL", "t.agreement, t.inner_id", PAGE, offset)
+    if len(found) < PAGE:
+        scored = offset + len(found) if found else await count(" AND t.agreement IS NOT NULL")
+        found += await page(" AND t.agreement IS NULL", "t.inner_id", PAGE - len(found), max(0, offset - scored))
+    return found, await count()
