@@ -7,6 +7,7 @@ not an annotator's opinion)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -31,8 +32,11 @@ OVERLAP = "@overlap"  # stored beside a span control's exact-match rows, under "
 log = logging.getLogger("labelwell.agreement")
 
 
+@functools.lru_cache(maxsize=128)
 def ranges_of(label_config: str) -> dict[str, float]:
-    """How far apart two Rating or Number answers can be, per control: scores are normalised by it."""
+    """How far apart two Rating or Number answers can be, per control: scores are normalised by it.
+    Cached by the config's text: every submit rescores, and parsing a config costs more than the
+    scoring (read-only: callers share the dict)."""
     try:
         config = parse_config(label_config)
     except ConfigError:

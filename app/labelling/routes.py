@@ -36,7 +36,7 @@ def _go(request: Request, url: str) -> Response:
     return Redirect(url)
 
 
-def _problem(errors: dict[str, list[str]], status: int = 422) -> Template:
+def problem(errors: dict[str, list[str]], status: int = 422) -> Template:
     """An error shown in the workspace's message area, leaving the work on screen as it is."""
     return Template("labelling/_messages.html", context={"errors": [m for v in errors.values() for m in v]},
                     status_code=status, headers={"HX-Retarget": "#lw-messages", "HX-Reswap": "innerHTML"})
@@ -116,7 +116,7 @@ async def save_draft(request: Request, project_id: int, task_id: int) -> Templat
         fields = service.form_fields(await request.form())
         results = await service.save_draft(project, user, task, fields)
     except InputError as exc:
-        return _problem(exc.errors)
+        return problem(exc.errors)
     config = parse_config(project.label_config)
     return Template("labelling/_body.html", context={"form": config.render(task.data, results, workspace=True)})
 
@@ -128,7 +128,7 @@ async def _finish(request: Request, project_id: int, task_id: int, store: Any) -
     try:
         await store(project, user, task, service.form_fields(await request.form()))
     except InputError as exc:
-        return _problem(exc.errors)
+        return problem(exc.errors)
     return _go(request, f"/projects/{project.id}/label")
 
 

@@ -16,10 +16,11 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from app import rows
-from app.agreement import charts, metrics, report
+from app.agreement import charts, report
 from app.auth import require_admin, user_of
 from app.errors import InputError
 from app.labelling import hotkeys, service as labelling
+from app.labelling.routes import problem as workspace_problem
 from app.projects import service as projects
 from app.projects.api import project_or_404
 from app.review import queue, service
@@ -56,20 +57,6 @@ async def review_queue(request: Request, project_id: int) -> Template:
                                                   "cap": queue.COUNT_CAP})
 
 
-def unique_regions(mine: list[dict], others: list[list[dict]]) -> list[dict]:
-    """The regions of one annotation that no other annotation of the task has (the differences)."""
-    out = []
-    for region in mine:
-        if not isinstance(region, dict) or region.get("type") == "relation":
-            continue
-        kind = metrics.kind_of([region])
-        shared = any(metrics.pair_score(kind, [region], [o]) == 1.0 for other in others for o in other
-                     if isinstance(o, dict) and o.get("from_name") == region.get("from_name"))
-        if not shared:
-            out.append(region)
-    return out
-
-
 def describe(region: dict, data: dict) -> str:
     value = region.get("value") or {}
     labels = [v for key, v in value.items() if key.endswith("labels") or key in ("choices", "taxonomy")]
@@ -89,12 +76,12 @@ async def review_task(request: Request, project_id: int, task_id: int) -> Templa
     task = await task_of(project, task_id)
     config = parse_config(project.label_config)
     annotations = await service.annotations_of(task.id)
-    people = await service.authors(annotations)
+    people = await service.users({a.completed_by for a in annotations})
     opinions = [a for a in annotations if a.review_state != "adjudicated"]
     columns = []
     for a in annotations:
         others = [o.result for o in opinions if o.id != a.id]
-        unique = unique_regions(a.result or [], others) if a.review_state != "adjudicated" else []
+        unique = service.unique_regions(a.result or [], others) if a.review_state != "adjudicated" else []
         columns.append({"annotation": a, "author": people.get(a.completed_by), "form": config.render(task.data, a.result, readonly=True),
                         "unique": [(r, describe(r, task.data)) for r in unique],
                         "marks": [str(r.get("id")) for r in unique if SAFE_ID.fullmatch(str(r.get("id", "")))]})
@@ -173,14 +160,9 @@ async def adjudicate_draft(request: Request, project_id: int, task_id: int) -> T
     try:
         results = await labelling.save_draft(project, user_of(request), task, fields, purpose=ADJUDICATION)
     except InputError as exc:
-        return _problem(exc)
+        return workspace_problem(exc.errors)
     return Template("labelling/_body.html", context={
         "form": parse_config(project.label_config).render(task.data, results, workspace=True)})
-
-
-def _problem(exc: InputError) -> Template:
-    return Template("labelling/_messages.html", context={"errors": [m for v in exc.errors.values() for m in v]},
-                    status_code=422, headers={"HX-Retarget": "#lw-messages", "HX-Reswap": "innerHTML"})
 
 
 @post("/projects/{project_id:int}/review/{task_id:int}/adjudicate/submit")
@@ -192,7 +174,7 @@ async def adjudicate_submit(request: Request, project_id: int, task_id: int) -> 
     try:
         results = labelling.collect(project, task, fields, required=True, final=True)
     except InputError as exc:
-        return _problem(exc)
+        return workspace_problem(exc.errors)
     # the page's key as the ground truth's unique_id: a late draft save from this page is then ignored
     await service.adjudicate(project, user, task, results, (fields.get("from") or [""])[0][:32],
                              key=(fields.get("key") or [""])[0][:64])

@@ -28,9 +28,9 @@ async def annotations_of(task_id: int) -> list[Annotation]:
     return await rows.many(Annotation, "task = {} AND was_cancelled = {}", task_id, False, tail="ORDER BY id")
 
 
-async def authors(annotations: list[Annotation]) -> dict[int, User]:
-    ids = sorted({a.completed_by for a in annotations if a.completed_by})
-    found = await rows.many(User, f"id IN ({', '.join(map(str, ids)) or '0'})")  # ints only: safe to inline
+async def users(ids: set[int | None]) -> dict[int, User]:
+    wanted = sorted(i for i in ids if i)
+    found = await rows.many(User, f"id IN ({', '.join(map(str, wanted)) or '0'})")  # ints only: safe to inline
     return {u.id: u for u in found}
 
 
@@ -58,22 +58,28 @@ async def decide(project: Project, reviewer: User, annotation: Annotation, accep
                      author=annotation.completed_by)
 
 
+def comparable(result: list[dict]) -> list[dict]:
+    return [r for r in result if isinstance(r, dict) and r.get("type") != "relation"]
+
+
+def has_match(region: dict, other: list[dict]) -> bool:
+    """Whether another annotation's result holds this region (the agreement metric's full match)."""
+    kind = metrics.kind_of([region])
+    return any(metrics.pair_score(kind, [region], [o]) == 1.0 for o in other
+               if isinstance(o, dict) and o.get("from_name") == region.get("from_name"))
+
+
 def agreed_regions(results: list[list[dict]]) -> list[dict]:
     """The regions every annotator has (the first annotation's copy of each): where adjudication
     starts when nobody's work is taken whole."""
     if not results:
         return []
-    first, others = results[0], results[1:]
-    kept = []
-    for region in first:
-        if not isinstance(region, dict) or region.get("type") == "relation":
-            continue
-        kind = metrics.kind_of([region])
-        if all(any(metrics.pair_score(kind, [region], [other]) == 1.0 for other in rest
-                   if isinstance(other, dict) and other.get("from_name") == region.get("from_name"))
-               for rest in others):
-            kept.append(region)
-    return kept
+    return [r for r in comparable(results[0]) if all(has_match(r, other) for other in results[1:])]
+
+
+def unique_regions(mine: list[dict], others: list[list[dict]]) -> list[dict]:
+    """The regions of one annotation that no other annotation of the task has (the differences)."""
+    return [r for r in comparable(mine) if not any(has_match(r, other) for other in others)]
 
 
 async def adjudicate(project: Project, reviewer: User, task: Task, results: list[dict], source: str,
@@ -109,13 +115,5 @@ async def only_truth(task_id: int, annotation_id: int) -> None:
 
 async def history(task_id: int) -> list[dict[str, Any]]:
     events = await rows.many(TaskEvent, "task = {}", task_id, tail="ORDER BY id DESC LIMIT 200")
-    people = {u.id: u for u in await rows.many(
-        User, f"id IN ({', '.join(str(e.user) for e in events if e.user) or '0'})")}
+    people = await users({e.user for e in events})
     return [{"event": e, "who": people[e.user].email if e.user in people else "(deleted user)"} for e in events]
-
-
-async def rejected_for(project_id: int, user_id: int) -> Annotation | None:
-    """The annotator's oldest rejected annotation in the project: their queue gives it back first."""
-    found = await rows.many(Annotation, "project = {} AND completed_by = {} AND review_state = {}",
-                            project_id, user_id, "rejected", tail="ORDER BY updated_at, id LIMIT 1")
-    return found[0] if found else None
