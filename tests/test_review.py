@@ -304,3 +304,18 @@ def test_queue_lists_scored_tasks_worst_first_then_unscored(server, api, crew):
         order = [int(row.get("data-task")) for row in html(queue).cssselect("tr[data-task]")]
         scores = text_of(queue, "td[data-testid=task-agreement]")
     assert order == [tasks[2]["id"], tasks[0]["id"], tasks[1]["id"]] and scores == ["0.00", "1.00", "–"]
+
+
+def test_the_task_page_shows_review_history_to_reviewers_only(server, api, crew):
+    project, tasks, people, (reviewer, review) = crew(2, 1)
+    (a, ca), (b, cb) = people
+    mine = annotate(ca, tasks[0], [mood("pos")])
+    annotate(cb, tasks[0], [mood("neg")])
+    assert review.post(f"/api/annotations/{mine['id']}/review",
+                       json={"accepted": False, "comment": "Read the last sentence again"}).status_code == 200
+    with closing(browser(server, reviewer["email"], reviewer["password"])) as web:
+        page = web.get(f"/projects/{project['id']}/tasks/{tasks[0]['id']}")
+        assert "Read the last sentence again" in " ".join(text_of(page, "[data-testid=history] li"))
+    with closing(browser(server, b["email"], b["password"])) as web:  # blind: no one else's review either
+        page = web.get(f"/projects/{project['id']}/tasks/{tasks[0]['id']}")
+        assert page.status_code == 200 and not html(page).cssselect("#history")
