@@ -10,6 +10,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.middleware.csrf import CSRFMiddleware
 
 from app.accounts import service as accounts
+from app.accounts import sessions
 
 if TYPE_CHECKING:
     from litestar.config.csrf import CSRFConfig
@@ -40,7 +41,7 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
                 raise NotAuthorizedException("Invalid token")
             return AuthenticationResult(user=user, auth="token")
         session = connection.scope.get("session") or {}
-        user = await accounts.user_for_session(session.get("uid"), session.get("epoch"))
+        user = await sessions.user_for(session.get("sid"))
         if user is None:
             raise NotAuthorizedException("Authentication credentials were not provided")
         return AuthenticationResult(user=user, auth="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from app import db
+from app import db, instance
 from app.accounts import service as accounts
 from app.settings import settings
 
@@ -28,4 +28,5 @@ async def first_admin() -> None:
 async def on_startup() -> None:
     await db.migrate()
     await db.open_pool()
+    await instance.refresh(force=True)
     await first_admin()

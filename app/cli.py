@@ -52,7 +52,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    return subprocess.call(worker_command(args.concurrency), env=worker_env(), cwd=ROOT)
+    # become Celery rather than wait for it: a SIGTERM (docker stop) then reaches Celery itself,
+    # which finishes its job and removes its heartbeat instead of being orphaned
+    os.chdir(ROOT)
+    command = worker_command(args.concurrency)
+    os.execve(command[0], command, worker_env())
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:

@@ -237,10 +237,14 @@ async def insert_rows(table: str, columns: list[str], rows: list[tuple]) -> None
 
 def data_contains(column: str, needle: str) -> Any:
     """WHERE a JSON column's text contains `needle` (case-insensitive for ASCII): a scan, by design."""
+    return text_contains([f"{column}::text" if is_postgres() else column], needle)
+
+
+def text_contains(columns: list[str], needle: str) -> Any:
+    """WHERE any of these SQL expressions contains `needle` as typed: % and _ are not wildcards."""
     from piccolo.columns.combination import WhereRaw
 
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
-    if isinstance(engine(), PostgresEngine):
-        return WhereRaw(f"{column}::text ILIKE {{}} ESCAPE '\\'", pattern)
-    return WhereRaw(f"{column} LIKE {{}} ESCAPE '\\'", pattern)
+    operator = "ILIKE" if isinstance(engine(), PostgresEngine) else "LIKE"
+    sql = " OR ".join(f"{column} {operator} {{}} ESCAPE '\\'" for column in columns)
+    return WhereRaw(f"({sql})", *[f"%{escaped}%"] * len(columns))

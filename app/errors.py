@@ -61,4 +61,13 @@ def server_error(request: Request, exc: Exception) -> Response:
     )
 
 
-EXCEPTION_HANDLERS = {HTTPException: http_error, InputError: input_error, Exception: server_error}
+def recursion_error(request: Request, exc: RecursionError) -> Response:
+    # msgspec decodes a request's JSON with Python's recursion limit: a body nested about 1000
+    # deep fails before any handler runs, and is the client's error
+    if "while deserializing" in str(exc):
+        return input_error(request, InputError({"body": ["The JSON is nested too deeply."]}))
+    return server_error(request, exc)
+
+
+EXCEPTION_HANDLERS = {HTTPException: http_error, InputError: input_error, RecursionError: recursion_error,
+                      Exception: server_error}

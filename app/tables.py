@@ -38,8 +38,6 @@ class User(Table, tablename="lw_user"):
     last_name = Varchar(length=150, default="")
     role = Varchar(length=16, default="annotator")
     is_active = Boolean(default=True)
-    # bumped on password change: sessions carrying an older epoch stop working
-    session_epoch = Integer(default=0)
     date_joined = Timestamptz(default=TimestamptzNow())
     last_login = Timestamptz(null=True, default=None)
     last_activity = Timestamptz(null=True, default=None)
@@ -277,3 +275,72 @@ class Job(Table, tablename="lw_job"):
     created_at = Timestamptz(default=TimestamptzNow())
     started_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
+
+
+class InstanceSetting(Table, tablename="lw_instance_setting"):
+    """A setting an admin changed on the settings page; unset keys fall back to the environment."""
+
+    key = Varchar(length=64, unique=True)
+    value = JSONB()
+    updated_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class AuditEvent(Table, tablename="lw_audit_event"):
+    """Who changed what, when: admins' and reviewers' changes and every deletion.
+    The actor's email and the project id are copied, so the entry outlives both."""
+
+    actor = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    actor_email = Varchar(length=254, default="")
+    actor_role = Varchar(length=16, default="")
+    action = Varchar(length=64)
+    project = Integer(null=True, default=None)
+    target = Varchar(length=64, default="")  # "task 12", "user 3", …
+    summary = Text(default="")
+    detail = JSONB(default={})
+    method = Varchar(length=8, default="")
+    path = Varchar(length=512, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Session(Table, tablename="lw_session"):
+    """A signed-in browser. The cookie holds a random key and this row its hash: logging out,
+    a password change or an admin's action ends sessions here, whatever cookies still exist."""
+
+    key_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())  # the lifetime setting counts from here, live
+    last_seen = Timestamptz(default=TimestamptzNow())
+    ip = Varchar(length=64, default="")
+    user_agent = Varchar(length=255, default="")
+
+
+class Invite(Table, tablename="lw_invite"):
+    """A one-time link that lets a user set their password: an invitation or an admin's reset."""
+
+    token_hash = Varchar(length=64, unique=True)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    created_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    purpose = Varchar(length=16)  # "invite" or "reset"
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
+class LoginFailure(Table, tablename="lw_login_failure"):
+    """Failed logins per email and per address, for throttling."""
+
+    key = Varchar(length=300, unique=True)
+    failures = Integer(default=0)
+    first_at = Timestamptz(default=TimestamptzNow())
+    locked_until = Timestamptz(null=True, default=None)
+
+
+class Worker(Table, tablename="lw_worker"):
+    """A background worker's heartbeat: the health page calls a worker reachable while it beats."""
+
+    name = Varchar(length=255, unique=True)
+    pid = Integer(default=0)
+    broker = Varchar(length=255, default="")
+    started_at = Timestamptz(default=TimestamptzNow())
+    seen_at = Timestamptz(default=TimestamptzNow())

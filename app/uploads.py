@@ -17,6 +17,7 @@ from litestar.exceptions import NotFoundException
 from litestar.response import File, Redirect
 from PIL import Image, UnidentifiedImageError
 
+from app import instance
 from app.auth import user_of
 from app.db import data_contains, write_tx
 from app.errors import InputError
@@ -25,7 +26,10 @@ from app.settings import settings
 from app.tables import FileUpload
 
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+STORED = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}")
 IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif", "BMP": "image/bmp"}
+RASTER = set(IMAGE_FORMATS.values())  # shown inline; anything else (SVG, which can carry script) is a download
 TEXT_TYPES = {"json": "application/json", "jsonl": "application/x-ndjson", "csv": "text/csv",
               "tsv": "text/tab-separated-values", "txt": "text/plain"}
 
@@ -34,6 +38,14 @@ def safe_name(name: str) -> str:
     """The base name, reduced to letters, digits, '.', '_' and '-', behind a random prefix (as Label Studio)."""
     base = UNSAFE.sub("_", os.path.basename(name.replace("\\", "/"))).strip("._") or "file"
     return f"{uuid.uuid4().hex[:8]}-{base[-120:]}"
+
+
+def shown_name(name: str) -> str:
+    """The name as people see it and the database keeps it: no control characters (PostgreSQL
+    refuses NUL), at most 255 characters with the extension kept, as the import reads the kind of
+    file from it."""
+    name = CONTROL.sub("", name) or "upload"
+    return name if len(name) <= 255 else name[:120] + "…" + name[-120:]
 
 
 def megabytes(n: int) -> str:
@@ -45,22 +57,23 @@ async def save(project_id: int, user_id: int, name: str, chunks: AsyncIterator[b
     them and keep their size (exports need it)."""
     folder = settings.upload_dir / str(project_id)
     folder.mkdir(parents=True, exist_ok=True)
-    stored = safe_name(name)
+    name, stored = shown_name(name), safe_name(name)
     path, digest, size = folder / stored, hashlib.sha256(), 0
+    limit = instance.current().upload_max_bytes  # the live setting
     try:
         with open(path, "wb") as fh:
             async for chunk in chunks:
                 size += len(chunk)
-                if size > settings.upload_max_bytes:
+                if size > limit:
                     raise InputError({"file": [f"{name} is larger than the upload limit of "
-                                               f"{megabytes(settings.upload_max_bytes)} (LABELWELL_UPLOAD_MAX_MB)."]})
+                                               f"{megabytes(limit)} (LABELWELL_UPLOAD_MAX_MB)."]})
                 digest.update(chunk)
                 fh.write(chunk)
         content_type, width, height = describe(path, name)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    upload = FileUpload(project=project_id, user=user_id, file=f"{project_id}/{stored}", original_name=name[:255],
+    upload = FileUpload(project=project_id, user=user_id, file=f"{project_id}/{stored}", original_name=name,
                         content_type=content_type, size=size, sha256=digest.hexdigest(), width=width, height=height)
     async with write_tx():
         await upload.save()
@@ -79,6 +92,8 @@ def describe(path: Path, name: str) -> tuple[str, int | None, int | None]:
     try:
         with Image.open(path) as image:
             kind, (width, height) = image.format, image.size
+    except Image.DecompressionBombError:  # a header claiming billions of pixels: a memory bomb
+        raise InputError({"file": [f"{name} has too many pixels to be an image we can show."]}) from None
     except (UnidentifiedImageError, OSError):
         raise InputError({"file": [f"{name} is not a readable image."]}) from None
     if kind not in IMAGE_FORMATS:
@@ -97,16 +112,16 @@ async def chunks_of(fileobj, size: int = 1 << 20) -> AsyncIterator[bytes]:
 
 @get("/data/upload/{project_id:int}/{name:str}")
 async def upload_serve(request: Request, project_id: int, name: str) -> File:
-    if await projects.get_project(user_of(request), project_id) is None:
+    # every stored name is a safe_name(): anything else (a NUL, a slash, "..") is no upload of ours
+    if not STORED.fullmatch(name) or await projects.get_project(user_of(request), project_id) is None:
         raise NotFoundException("No such file")
     upload = await FileUpload.objects().where(FileUpload.file == f"{project_id}/{name}").first()
     folder = (settings.upload_dir / str(project_id)).resolve()
     path = (folder / name).resolve()
     if upload is None or path.parent != folder or not path.is_file():
         raise NotFoundException("No such file")
-    image = upload.content_type.startswith("image/")
     return File(path=path, media_type=upload.content_type, filename=upload.original_name,
-                content_disposition_type="inline" if image else "attachment",
+                content_disposition_type="inline" if upload.content_type in RASTER else "attachment",
                 headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox",
                          "Cache-Control": "private, max-age=3600"})
 
@@ -157,14 +172,14 @@ async def local_file(request: Request) -> File:
         raise NotFoundException("Serving local files is off: set LABELWELL_LOCAL_FILES_ROOT")
     wanted = request.query_params.get("d", "")
     root = settings.local_files_root.resolve()
-    path = (root / wanted.lstrip("/")).resolve()
+    path = (root / wanted.lstrip("/")).resolve() if "\x00" not in wanted else root  # no path holds a NUL
     if not wanted or not path.is_relative_to(root) or not path.is_file():
         raise NotFoundException("No such file")
     user = user_of(request)
     if user.role != "admin" and not await _referenced(user, f"/data/local-files/?d={wanted}"):
         raise NotFoundException("No such file")
     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return File(path=path, media_type=kind, content_disposition_type="inline" if kind.startswith("image/") else "attachment",
+    return File(path=path, media_type=kind, content_disposition_type="inline" if kind in RASTER else "attachment",
                 headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox",
                          "Cache-Control": "private, max-age=3600"})
 

@@ -4,8 +4,9 @@ Celery result backend, so pages can show progress whichever broker runs."""
 
 from __future__ import annotations
 
-from celery import Celery
+from celery import Celery, signals
 
+from app import heartbeat
 from app.settings import settings
 
 
@@ -32,3 +33,14 @@ def make_celery() -> Celery:
 
 
 celery_app = make_celery()
+
+
+@signals.worker_ready.connect
+def start_heartbeat(sender: object, **_: object) -> None:
+    # sender is the worker's consumer; its hostname is the worker's node name (celery@host)
+    heartbeat.start(sender.hostname)  # type: ignore[attr-defined]
+
+
+@signals.worker_shutdown.connect
+def stop_heartbeat(**_: object) -> None:
+    heartbeat.stop()

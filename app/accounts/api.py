@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from litestar import Request, Response, delete, get, patch, post
 from litestar.exceptions import NotFoundException
 
+from app import audit
 from app.accounts import service
 from app.auth import require_admin, user_of
 
@@ -53,7 +54,7 @@ async def current_token(request: Request) -> dict[str, str]:
     return {"token": await service.token_of(user_of(request))}
 
 
-@post(["/api/current-user/reset-token", "/api/current-user/reset-token/"], status_code=200)
+@post(["/api/current-user/reset-token", "/api/current-user/reset-token/"], status_code=200, opt={"audit": "token.regenerate"})
 async def current_token_reset(request: Request) -> dict[str, str]:
     return {"token": await service.reset_token(user_of(request))}
 
@@ -63,7 +64,7 @@ async def user_list(request: Request) -> list[dict[str, Any]]:
     return [user_json(u) for u in await service.list_users(request.query_params.get("search", ""))]
 
 
-@post(["/api/users", "/api/users/"], guards=[require_admin])
+@post(["/api/users", "/api/users/"], guards=[require_admin], opt={"audit": "user.create"})
 async def user_create(data: dict[str, Any]) -> dict[str, Any]:
     return user_json(await service.create_user(data))
 
@@ -73,17 +74,26 @@ async def user_detail(user_id: int) -> dict[str, Any]:
     return user_json(await get_user_or_404(user_id))
 
 
-@patch(["/api/users/{user_id:int}", "/api/users/{user_id:int}/"], guards=[require_admin])
-async def user_update(user_id: int, data: dict[str, Any]) -> dict[str, Any]:
-    return user_json(await service.update_user(await get_user_or_404(user_id), data))
+@patch(["/api/users/{user_id:int}", "/api/users/{user_id:int}/"], guards=[require_admin], opt={"audit": "user.update"})
+async def user_update(request: Request, user_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    user = await get_user_or_404(user_id)
+    before = user_json(user)
+    after = user_json(await service.update_user(user, data))
+    changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if "password" in data:
+        changed["password"] = "changed"  # never the password itself
+    audit.note(request, f"Updated {user.email}" + "".join(f"; {k}: {v[0]} → {v[1]}" for k, v in changed.items()
+                                                          if isinstance(v, list)), changed=changed)
+    return after
 
 
-@delete(["/api/users/{user_id:int}", "/api/users/{user_id:int}/"], guards=[require_admin], status_code=200)
+@delete(["/api/users/{user_id:int}", "/api/users/{user_id:int}/"], guards=[require_admin], status_code=200, opt={"audit": "user.delete"})
 async def user_delete(request: Request, user_id: int) -> Response:
     user = await get_user_or_404(user_id)
     if user.id == user_of(request).id:
         return Response({"detail": "You cannot delete yourself."}, status_code=400)
     outcome = await service.remove_user(user)
+    audit.note(request, f"{outcome.capitalize()} user {user.email}", outcome=outcome)
     if outcome == "deleted":
         return Response(None, status_code=204)
     return Response({"detail": "The user has annotations, so they were deactivated, not deleted.",

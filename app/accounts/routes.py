@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from app.accounts import service
+from app import instance
+from app.accounts import invites, service, sessions
 from app.auth import PUBLIC, current_user_or_none, user_of
 from app.db import write_tx
 from app.errors import InputError
@@ -27,25 +29,50 @@ def safe_next(target: str | None) -> str:
 async def login_page(request: Request) -> Template | Redirect:
     if current_user_or_none(request) is not None:
         return Redirect(safe_next(request.query_params.get("next")))
-    return Template("accounts/login.html", context={"next": request.query_params.get("next", ""), "email": ""})
+    return Template("accounts/login.html", context={"next": request.query_params.get("next", ""), "email": "",
+                                                    "allow_signup": instance.current().allow_signup})
 
 
-@post("/login", opt=PUBLIC)
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+async def sign_in(request: Request, user: User) -> None:
+    """A new session for this browser: a fresh key, nothing carried over from before."""
+    await sessions.end((request.session or {}).get("sid"))
+    request.clear_session()
+    key = await sessions.start(user, client_ip(request), request.headers.get("user-agent", ""))
+    request.set_session({"sid": key})
+
+
+def login_page_with(form: Any, error: str, status: int) -> Template:
+    context = {"next": form.get("next", ""), "email": form.get("email", ""), "error": error,
+               "allow_signup": instance.current().allow_signup}
+    return Template("accounts/login.html", context=context, status_code=status)
+
+
+@post("/login", opt={**PUBLIC, "audit": None})
 async def login_submit(request: Request) -> Template | Redirect:
     form = await request.form()
-    email, password = form.get("email", ""), form.get("password", "")
+    email, password, ip = form.get("email", ""), form.get("password", ""), client_ip(request)
+    wait = await sessions.locked_for(email, ip)
+    if wait is not None:
+        # refused before the password is even checked: guessing on gets nowhere while locked
+        minutes = max(1, round(wait.total_seconds() / 60))
+        return login_page_with(form, f"Too many failed logins. Try again in {minutes} minute"
+                                     f"{'s' if minutes != 1 else ''}, or ask an admin to reset your password.", 429)
     user = await service.authenticate(email, password)
     if user is None:
-        context = {"next": form.get("next", ""), "email": email, "error": "Wrong email or password."}
-        return Template("accounts/login.html", context=context, status_code=400)
-    # a fresh session, so nothing from before the login carries over
-    request.clear_session()
-    request.set_session({"uid": user.id, "epoch": user.session_epoch})
+        await sessions.failed(email, ip)
+        return login_page_with(form, "Wrong email or password.", 400)
+    await sessions.succeeded(email, ip)
+    await sign_in(request, user)
     return Redirect(safe_next(form.get("next")))
 
 
-@post("/logout", opt=PUBLIC)
+@post("/logout", opt={**PUBLIC, "audit": None})
 async def logout(request: Request) -> Redirect:
+    await sessions.end((request.session or {}).get("sid"))
     request.clear_session()
     return Redirect("/login")
 
@@ -61,14 +88,14 @@ async def account_page(request: Request) -> Template:
     return Template("accounts/account.html", context=await account_context(request))
 
 
-@post("/account/token")
+@post("/account/token", opt={"audit": "token.regenerate"})
 async def account_token_reset(request: Request) -> Template | Redirect:
     await service.reset_token(user_of(request))
     flash(request, "A new API token was generated; the old one no longer works.", category="success")
     return Redirect("/account")
 
 
-@post("/account/password")
+@post("/account/password", opt={"audit": "password.change"})
 async def account_password(request: Request) -> Template | Redirect:
     form = await request.form()
     user = user_of(request)
@@ -82,13 +109,13 @@ async def account_password(request: Request) -> Template | Redirect:
         except InputError as exc:
             errors = exc.errors
         else:
-            request.set_session({"uid": user.id, "epoch": user.session_epoch})
+            await sign_in(request, user)  # the other sessions ended with the change; this one goes on
             flash(request, "Password changed. Other sessions were signed out.", category="success")
             return Redirect("/account")
     return Template("accounts/account.html", context=await account_context(request, errors=errors), status_code=400)
 
 
-@post("/account/hotkeys")
+@post("/account/hotkeys", opt={"audit": None})
 async def account_hotkeys(request: Request) -> Template | Redirect:
     form = await request.form()
     user = user_of(request)
@@ -110,4 +137,65 @@ async def account_hotkeys(request: Request) -> Template | Redirect:
     return Redirect("/account#hotkeys")
 
 
-ROUTES = [login_page, login_submit, logout, account_page, account_token_reset, account_password, account_hotkeys]
+@get("/signup", opt=PUBLIC)
+async def signup_page(request: Request) -> Template | Redirect:
+    if current_user_or_none(request) is not None:
+        return Redirect("/projects")
+    if not instance.current().allow_signup:
+        raise NotFoundException("Sign-up is off here: ask an admin for an invitation.")
+    return Template("accounts/signup.html", context={"values": {}, "errors": {}})
+
+
+@post("/signup", opt={**PUBLIC, "audit": None})
+async def signup_submit(request: Request) -> Template | Redirect:
+    if not instance.current().allow_signup:
+        raise NotFoundException("Sign-up is off here: ask an admin for an invitation.")
+    form = await request.form()
+    values = {key: form.get(key, "") for key in ("email", "first_name", "last_name", "password")}
+    try:
+        # always an annotator, in no project: an admin decides what they may work on
+        user = await service.create_user({**values, "role": "annotator"})
+    except InputError as exc:
+        values.pop("password")
+        return Template("accounts/signup.html", context={"values": values, "errors": exc.errors}, status_code=400)
+    await sign_in(request, user)
+    flash(request, "Welcome! An admin will add you to a project.", category="success")
+    return Redirect("/projects")
+
+
+async def link_or_410(token: str) -> tuple[Any, User]:
+    found = await invites.find(token)
+    if found is None:
+        raise HTTPException(status_code=410, detail="This link has expired or was already used: ask an admin for a new one.")
+    return found
+
+
+@get("/invite/{token:str}", opt=PUBLIC)
+async def invite_page(request: Request, token: str) -> Template:
+    invite, user = await link_or_410(token)
+    return Template("accounts/invite.html", context={"invite": invite, "invitee": user, "errors": {}})
+
+
+@post("/invite/{token:str}", opt={**PUBLIC, "audit": None})
+async def invite_submit(request: Request, token: str) -> Template | Redirect:
+    invite, user = await link_or_410(token)
+    form = await request.form()
+    errors: dict[str, list[str]] = {}
+    if form.get("password", "") != form.get("password2", ""):
+        errors = {"password2": ["The two passwords differ."]}
+    else:
+        try:
+            redeemed = await invites.redeem(token, form.get("password", ""))
+        except InputError as exc:
+            errors = exc.errors
+        else:
+            if redeemed is None:
+                await link_or_410(token)
+            await sign_in(request, redeemed)
+            flash(request, "Your password is set. Welcome!", category="success")
+            return Redirect("/projects")
+    return Template("accounts/invite.html", context={"invite": invite, "invitee": user, "errors": errors},
+                    status_code=400)
+
+
+ROUTES = [login_page, login_submit, logout, signup_page, signup_submit, invite_page, invite_submit, account_page, account_token_reset, account_password, account_hotkeys]

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from typing import Any
 
 from app import security
-from app.db import write_tx
 from app import rows
+from app.accounts import sessions
+from app.db import text_contains, write_tx
 from app.errors import InputError
+from piccolo.query.functions.aggregate import Count
 from app.tables import ROLES, Annotation, ApiToken, Project, Review, User
 
+_token_used: dict[str, float] = {}
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 EDITABLE = ("email", "first_name", "last_name", "role", "is_active", "password")
 LENGTHS = {"email": 254, "first_name": 150, "last_name": 150, "password": 1024}
@@ -79,8 +83,6 @@ async def update_user(user: User, data: dict[str, Any]) -> User:
     fields = clean_user_fields(data, creating=False)
     if "password" in fields:
         fields["password"] = await security.hash_password(fields["password"])
-        # signs the user out everywhere else
-        fields["session_epoch"] = user.session_epoch + 1
     async with write_tx():
         if user.role == "admin" and (fields.get("role", "admin") != "admin" or fields.get("is_active") is False):
             await _keep_one_admin(user)
@@ -90,6 +92,10 @@ async def update_user(user: User, data: dict[str, Any]) -> User:
             setattr(user, key, value)
         if fields:
             await user.save(columns=[getattr(User, k) for k in fields])
+        if "password" in fields or fields.get("is_active") is False:
+            # a new password or a deactivation signs the user out everywhere (the caller may sign
+            # the browser that changed it back in)
+            await sessions.end_all(user.id)
     return user
 
 
@@ -131,18 +137,27 @@ async def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-async def user_for_session(uid: Any, epoch: Any) -> User | None:
-    if not isinstance(uid, int):
-        return None
-    user = await rows.one(User, "id = {}", uid)  # every page request: plain SQL (app/rows.py)
-    if user is None or not user.is_active or user.session_epoch != epoch:
-        return None
+async def user_for_token(key: str) -> User | None:
+    # one query in plain SQL (app/rows.py): this runs on every API request
+    user = await rows.one(User, "id = (SELECT \"user\" FROM lw_api_token WHERE key = {}) AND is_active = {}", key, True)
+    if user is not None and time.monotonic() - _token_used.get(key, float("-inf")) > sessions.TOUCH_SECONDS:
+        _token_used[key] = time.monotonic()  # last use is written every few minutes, not per request
+        async with write_tx():
+            await ApiToken.update({ApiToken.last_used: now()}).where(ApiToken.key == key)
     return user
 
 
-async def user_for_token(key: str) -> User | None:
-    # one query in plain SQL (app/rows.py): this runs on every API request
-    return await rows.one(User, "id = (SELECT \"user\" FROM lw_api_token WHERE key = {}) AND is_active = {}", key, True)
+async def revoke_token(user: User) -> bool:
+    """The user's key stops working; their account page makes them a new one when they next open it."""
+    async with write_tx():
+        found = await ApiToken.exists().where(ApiToken.user == user.id)
+        await ApiToken.delete().where(ApiToken.user == user.id)
+    return found
+
+
+async def token_info(user_id: int) -> dict[str, Any] | None:
+    return await ApiToken.select(ApiToken.key, ApiToken.created_at, ApiToken.last_used).where(
+        ApiToken.user == user_id).first()
 
 
 async def token_of(user: User) -> str:
@@ -160,12 +175,34 @@ async def reset_token(user: User, key: str | None = None) -> str:
     return key
 
 
-async def list_users(search: str = "") -> list[User]:
-    query = User.objects().order_by(User.id)
-    search = search.replace("\x00", "")
-    if search:
-        query = query.where(User.email.ilike(f"%{search}%"))
-    return await query
+def _search(query: Any, search: str) -> Any:
+    search = search.replace("\x00", "").strip()
+    return query.where(text_contains(["email", "first_name", "last_name"], search)) if search else query
+
+
+async def list_users(search: str = "", *, offset: int = 0, limit: int | None = None) -> list[User]:
+    query = _search(User.objects().order_by(User.id), search)
+    return await (query.offset(offset).limit(limit) if limit else query)
+
+
+async def count_users(search: str = "") -> int:
+    return await _search(User.count(), search)
+
+
+async def activity(user_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per user: annotations submitted, skips, and review decisions made."""
+    found = {uid: {"annotations": 0, "skipped": 0, "reviews": 0} for uid in user_ids}
+    if not user_ids:
+        return found
+    done = await Annotation.select(Annotation.completed_by, Annotation.was_cancelled, Count(Annotation.id)).where(
+        Annotation.completed_by.is_in(user_ids)).group_by(Annotation.completed_by, Annotation.was_cancelled)
+    for row in done:
+        found[row["completed_by"]]["skipped" if row["was_cancelled"] else "annotations"] += row["count"]
+    reviews = await Review.select(Review.reviewer, Count(Review.id)).where(
+        Review.reviewer.is_in(user_ids)).group_by(Review.reviewer)
+    for row in reviews:
+        found[row["reviewer"]]["reviews"] += row["count"]
+    return found
 
 
 async def get_user(user_id: int) -> User | None:

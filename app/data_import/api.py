@@ -121,7 +121,7 @@ async def forget(uploaded: list[FileUpload]) -> None:
 
 
 @post(both("/api/projects/{project_id:int}/import"), guards=[require_admin],
-      request_max_body_size=None)  # uploads stream to disk; the size limit is checked as they arrive
+      request_max_body_size=None, opt={"audit": "tasks.import"})  # uploads stream to disk; the size limit is checked as they arrive
 async def project_import(request: Request, project_id: int) -> Response:
     project = await project_or_404(user_of(request), project_id)
     options = options_from(request)

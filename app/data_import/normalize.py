@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-
-import orjson
 from dataclasses import dataclass, field
 from typing import Any
 
 from components import LabelConfig
+
+from app.storable import number, problem
 
 SINGLE_VALUED = {"choices": lambda v: {"choices": [str(v)]}, "rating": lambda v: {"rating": int(v)},
                  "number": lambda v: {"number": float(v)}, "textarea": lambda v: {"text": [str(v)]}}
@@ -39,12 +39,9 @@ def normalize(raw: Any, rules: Rules) -> dict[str, Any]:
     data = raw["data"] if has_data else dict(raw)
     if not isinstance(data, dict):
         raise ItemError("'data' must be an object")
-    try:
-        dumped = orjson.dumps(raw)
-    except (orjson.JSONEncodeError, TypeError):
-        raise ItemError("holds a number too large to store (beyond 64 bits) or is nested too deeply") from None
-    if b"\\u0000" in dumped and has_nul(raw):  # the cheap look first, the exact one if it hits
-        raise ItemError("contains a NUL character (\\u0000), which databases cannot store in text")
+    unstorable = problem(raw)
+    if unstorable:
+        raise ItemError(unstorable)
     missing = [k for k in rules.required_keys if k not in data]
     if missing:
         raise ItemError(f"no data key {', '.join(map(repr, missing))}, which the config needs "
@@ -65,22 +62,13 @@ def normalize(raw: Any, rules: Rules) -> dict[str, Any]:
             "warnings": warnings}
 
 
-def has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_nul(v) for v in value)
-    return False
-
-
 def timestamp(value: Any, fallback: dt.datetime) -> dt.datetime:
     if isinstance(value, str):
         try:
             parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
-        except ValueError:
+            # in UTC now: year 1 at +01:00 (or 9999 at -01:00) is a moment no database holds
+            return parsed.astimezone(dt.timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+        except (ValueError, OverflowError):
             pass
     return fallback
 
@@ -88,6 +76,9 @@ def timestamp(value: Any, fallback: dt.datetime) -> dt.datetime:
 def checked(result: Any, where: str, data: dict, rules: Rules, warnings: list[str] | None = None) -> list:
     from components.base import new_id
 
+    unstorable = problem(result)  # a prediction's result comes here without its task's check
+    if unstorable:
+        raise ItemError(f"{where}: result {unstorable}")
     errors, found = rules.config.check_results(result, data)
     if warnings is not None:
         warnings.extend(f"{where}: {w}" for w in found)
@@ -134,11 +125,11 @@ def prediction(raw: Any, index: int, data: dict, rules: Rules, warnings: list[st
     if not isinstance(raw, dict):
         raise ItemError(f"{where} must be an object")
     score = raw.get("score")
-    if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
+    if score is not None and number(score) is None:
         raise ItemError(f"{where}: score must be a number")
     result = expand(raw.get("result", []), rules.config, where)
     version = raw.get("model_version")
-    return {"result": checked(result, where, data, rules, warnings), "score": score,
+    return {"result": checked(result, where, data, rules, warnings), "score": None if score is None else number(score),
             "model_version": "undefined" if version in (None, "") else str(version),
             "created_at": timestamp(raw.get("created_at"), rules.now)}
 

@@ -18,7 +18,7 @@ from app.projects.api import project_or_404
 from app.tables import Job
 
 
-@post("/projects/{project_id:int}/import", guards=[require_admin], request_max_body_size=None)
+@post("/projects/{project_id:int}/import", guards=[require_admin], request_max_body_size=None, opt={"audit": "tasks.import"})
 async def import_upload(request: Request, project_id: int) -> Template | Redirect:
     project = await project_or_404(user_of(request), project_id)
     form = await request.form()
@@ -42,7 +42,7 @@ async def job_progress(request: Request, project_id: int, job_id: int) -> Templa
     return Template("jobs/_job.html", context={"job": job, "project": project})
 
 
-@post("/projects/sample", guards=[require_admin])
+@post("/projects/sample", guards=[require_admin], opt={"audit": "project.create"})
 async def sample_project(request: Request) -> Redirect:
     form = await request.form()
     project = await samples.create(user_of(request), form.get("kind", "ner"))

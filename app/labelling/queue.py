@@ -14,7 +14,7 @@ from typing import Any
 from piccolo.querystring import QueryString
 
 from app.db import engine, is_postgres, write_tx
-from app.settings import settings
+from app import instance
 from app.tables import Project, TaskLock, User
 
 
@@ -23,7 +23,7 @@ def now() -> dt.datetime:
 
 
 def lock_ttl() -> dt.timedelta:
-    return dt.timedelta(seconds=settings.task_lock_seconds)
+    return instance.current().task_lock  # the live setting (Settings → Instance)
 
 
 async def _raw(sql: str, *args: Any) -> list[dict[str, Any]]:

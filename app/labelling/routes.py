@@ -10,13 +10,12 @@ from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
-from app import rows
+from app import instance, rows
 from app.auth import user_of
 from app.errors import InputError
 from app.labelling import hotkeys, queue, service
 from app.ml import suggest
 from app.projects.api import project_or_404
-from app.settings import settings
 from app.tables import Project, Task, User
 from components import parse_config
 
@@ -79,7 +78,7 @@ async def workspace(request: Request, project_id: int, task_id: int) -> Template
         # from the project's counters: counting what is left for this user would scan every task
         "remaining": max(0, project.task_number - project.finished_task_number),
         "stats": await service.stats(project, user),
-        "lock_seconds": settings.task_lock_seconds,
+        "lock_seconds": instance.current().task_lock.total_seconds(),
         "updating": state.annotation is not None and not state.annotation.was_cancelled,
         # nothing to start from yet: the model is asked now, and the page polls for its answer
         "suggestion": await suggest.on_open(project, task.id, user) if state.source == "new" else None,
@@ -95,7 +94,7 @@ async def suggestion(request: Request, project_id: int, task_id: int) -> Templat
     job_id = request.query_params.get("job", "")
     # the job before the prediction: it is marked done only after its prediction is stored, so
     # a prediction that lands between the two reads is never missed
-    reason = await suggest.outcome(project, task.id, int(job_id)) if job_id.isdigit() and len(job_id) < 10 else "no request"
+    reason = await suggest.outcome(project, task.id, int(job_id)) if job_id.isascii() and job_id.isdigit() and len(job_id) < 10 else "no request"
     prediction = await service.starting_prediction(project, task.id)
     context: dict[str, Any] = {"prediction": prediction, "error": None}
     if prediction is not None:
@@ -108,7 +107,7 @@ async def suggestion(request: Request, project_id: int, task_id: int) -> Templat
     return Template("labelling/_suggestion.html", context=context)
 
 
-@post("/projects/{project_id:int}/label/{task_id:int}/draft")
+@post("/projects/{project_id:int}/label/{task_id:int}/draft", opt={"audit": None})
 async def save_draft(request: Request, project_id: int, task_id: int) -> Template:
     user = user_of(request)
     project, task = await task_or_404(user, project_id, task_id)
@@ -132,17 +131,17 @@ async def _finish(request: Request, project_id: int, task_id: int, store: Any) -
     return _go(request, f"/projects/{project.id}/label")
 
 
-@post("/projects/{project_id:int}/label/{task_id:int}/submit")
+@post("/projects/{project_id:int}/label/{task_id:int}/submit", opt={"audit": None})
 async def submit(request: Request, project_id: int, task_id: int) -> Response | Template:
     return await _finish(request, project_id, task_id, service.submit)
 
 
-@post("/projects/{project_id:int}/label/{task_id:int}/skip")
+@post("/projects/{project_id:int}/label/{task_id:int}/skip", opt={"audit": None})
 async def skip(request: Request, project_id: int, task_id: int) -> Response | Template:
     return await _finish(request, project_id, task_id, service.skip)
 
 
-@post("/projects/{project_id:int}/label/{task_id:int}/lock", status_code=200)
+@post("/projects/{project_id:int}/label/{task_id:int}/lock", status_code=200, opt={"audit": None})
 async def renew_lock(request: Request, project_id: int, task_id: int) -> Response:
     """The heartbeat of an open workspace; 409 tells the page its hold was lost."""
     user = user_of(request)
@@ -155,7 +154,7 @@ async def renew_lock(request: Request, project_id: int, task_id: int) -> Respons
     return Response({"detail": "Someone else now holds this task."}, status_code=409)
 
 
-@post("/projects/{project_id:int}/label/{task_id:int}/release", status_code=200)
+@post("/projects/{project_id:int}/label/{task_id:int}/release", status_code=200, opt={"audit": None})
 async def release_lock(request: Request, project_id: int, task_id: int) -> Response:
     """Sent when the annotator leaves the page, so the task goes back to the pool at once."""
     user = user_of(request)

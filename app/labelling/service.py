@@ -180,7 +180,7 @@ async def save_draft(project: Project, user: User, task: Task, fields: dict[str,
 
 def _prediction_id(fields: dict[str, list[str]]) -> int | None:
     raw = (fields.get("prediction") or [""])[0]
-    return int(raw) if raw.isdigit() and int(raw) < 2**31 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and int(raw) < 2**31 else None  # not "³"
 
 
 async def _store(project: Project, user: User, task: Task, fields: dict[str, list[str]], results: list[dict],

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request, Response, delete, get, patch, post
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, SerializationException
 
-from app import jobs
+from app import audit, jobs
 from app.auth import require_admin, user_of
 from app.errors import InputError
 from app.ml import events, quality_report, service
@@ -24,7 +24,7 @@ ACTIONS = [{"id": "retrieve_tasks_predictions", "title": "Retrieve Predictions",
 
 
 def _id(value: Any, name: str) -> int:
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():  # not "³": a digit int() refuses
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
         raise InputError({name: ["Give the id, a whole number."]})
@@ -44,7 +44,7 @@ async def ml_list(request: Request) -> list[dict[str, Any]]:
     return [service.backend_json(b) for b in await service.backends_of(project.id)]
 
 
-@post(both("/api/ml"), guards=[require_admin])
+@post(both("/api/ml"), guards=[require_admin], opt={"audit": "ml.create"})
 async def ml_create(request: Request, data: dict[str, Any]) -> Response:
     """Adds the backend, then checks it (/health, /setup): the answer carries its state."""
     project = await project_or_404(user_of(request), _id(data.get("project"), "project"))
@@ -59,19 +59,20 @@ async def ml_detail(request: Request, backend_id: int) -> dict[str, Any]:
     return service.backend_json(backend)
 
 
-@patch(both("/api/ml/{backend_id:int}"), guards=[require_admin])
+@patch(both("/api/ml/{backend_id:int}"), guards=[require_admin], opt={"audit": "ml.update"})
 async def ml_update(request: Request, backend_id: int, data: dict[str, Any]) -> dict[str, Any]:
     backend, project = await backend_or_404(user_of(request), backend_id)
     return service.backend_json(await service.update_backend(backend, project, data))
 
 
-@delete(both("/api/ml/{backend_id:int}"), guards=[require_admin])
+@delete(both("/api/ml/{backend_id:int}"), guards=[require_admin], opt={"audit": "ml.delete"})
 async def ml_delete(request: Request, backend_id: int) -> None:
     backend, _ = await backend_or_404(user_of(request), backend_id)
     await service.delete_backend(backend)
+    audit.note(request, f"Removed ML backend “{backend.title}” ({backend.url})", project=backend.project)
 
 
-@post(both("/api/ml/{backend_id:int}/train"), guards=[require_admin], status_code=200)
+@post(both("/api/ml/{backend_id:int}/train"), guards=[require_admin], status_code=200, opt={"audit": "ml.train"})
 async def ml_train(request: Request, backend_id: int) -> dict[str, Any]:
     """Label Studio's "Start Training": START_TRAINING to the backend's /webhook, sent by a job."""
     backend, project = await backend_or_404(user_of(request), backend_id)
@@ -104,7 +105,7 @@ async def dm_actions(request: Request) -> list[dict[str, Any]]:
     return ACTIONS
 
 
-@post(both("/api/dm/actions"), guards=[require_admin], status_code=200)
+@post(both("/api/dm/actions"), guards=[require_admin], status_code=200, opt={"audit": "ml.retrieve"})
 async def dm_action(request: Request) -> dict[str, Any]:
     """Label Studio's data manager action. The body is {"selectedItems": {"all": false,
     "included": [ids]}} or {"all": true, "excluded": [ids]}; no body means every task."""
@@ -112,10 +113,16 @@ async def dm_action(request: Request) -> dict[str, Any]:
     if request.query_params.get("id") != "retrieve_tasks_predictions":
         raise InputError({"id": [f"Unknown action; this server has: {', '.join(a['id'] for a in ACTIONS)}."]})
     body = await request.body()
-    data = await request.json() if body.strip() else {}
+    try:
+        data = await request.json() if body.strip() else {}
+    except SerializationException:  # not JSON, or not UTF-8
+        raise InputError({"selectedItems": ["The body is not JSON."]}) from None
     selected = (data or {}).get("selectedItems", {"all": True, "excluded": []}) if isinstance(data, dict) else None
     if not isinstance(selected, dict):
         raise InputError({"selectedItems": ["Give {\"all\": true, \"excluded\": [...]} or {\"all\": false, \"included\": [...]}."]})
+    for key in ("included", "excluded"):
+        if not isinstance(selected.get(key) or [], list):
+            raise InputError({f"selectedItems.{key}": ["Give a list of task ids."]})
     if selected.get("all"):
         excluded = {_id(i, "selectedItems.excluded") for i in selected.get("excluded") or []}
         task_ids = None if not excluded else [
@@ -125,6 +132,8 @@ async def dm_action(request: Request) -> dict[str, Any]:
         if not task_ids:
             raise InputError({"selectedItems": ["No tasks were selected."]})
     job = await retrieve(project, user_of(request), task_ids)
+    audit.note(request, "Asked the model for predictions of " + ("every task" if task_ids is None else
+                                                               f"{len(task_ids)} task(s)"), project=project.id)
     return {"processed_items": project.task_number if task_ids is None else len(task_ids), "detail": "queued",
             "job": job}
 

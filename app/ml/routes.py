@@ -11,6 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
+from app import audit
 from app.auth import require_admin, user_of
 from app.errors import InputError
 from app.ml import api, events, quality_report, service
@@ -48,7 +49,7 @@ async def model_settings(request: Request, project_id: int) -> Template:
     return await model_page(request, await project_or_404(user_of(request), project_id))
 
 
-@post("/projects/{project_id:int}/model/backends", guards=[require_admin])
+@post("/projects/{project_id:int}/model/backends", guards=[require_admin], opt={"audit": "ml.create"})
 async def backend_add(request: Request, project_id: int) -> Template | Redirect:
     project = await project_or_404(user_of(request), project_id)
     form = await request.form()
@@ -66,7 +67,7 @@ async def backend_add(request: Request, project_id: int) -> Template | Redirect:
     return _back(project)
 
 
-@post("/projects/{project_id:int}/model/backends/{backend_id:int}/{action:str}", guards=[require_admin])
+@post("/projects/{project_id:int}/model/backends/{backend_id:int}/{action:str}", guards=[require_admin], opt={"audit": "ml.backend"})
 async def backend_action(request: Request, project_id: int, backend_id: int, action: str) -> Redirect:
     project, backend = await _backend(request, project_id, backend_id)
     job = None
@@ -86,10 +87,12 @@ async def backend_action(request: Request, project_id: int, backend_id: int, act
         flash(request, f"START_TRAINING is on its way to {backend.title}.", category="success")
     else:
         raise NotFoundException(f"No action {action!r}")
+    # "ml.backend" alone would not say which: a removal must read as "ml.delete" in the log
+    audit.note(request, f"{action.capitalize()}: ML backend “{backend.title}” ({backend.url})", action=f"ml.{action}")
     return _back(project, job)
 
 
-@post("/projects/{project_id:int}/model/settings", guards=[require_admin])
+@post("/projects/{project_id:int}/model/settings", guards=[require_admin], opt={"audit": "project.update"})
 async def model_options(request: Request, project_id: int) -> Template | Redirect:
     project = await project_or_404(user_of(request), project_id)
     form = await request.form()
@@ -104,7 +107,7 @@ async def model_options(request: Request, project_id: int) -> Template | Redirec
     return _back(project)
 
 
-@post("/projects/{project_id:int}/model/retrieve", guards=[require_admin])
+@post("/projects/{project_id:int}/model/retrieve", guards=[require_admin], opt={"audit": "ml.retrieve"})
 async def retrieve(request: Request, project_id: int) -> Redirect:
     """From the Model page (every task without a prediction of the current version) or from the
     task list's selection (its form posts here with the selected ids or "all matching")."""
@@ -119,11 +122,13 @@ async def retrieve(request: Request, project_id: int) -> Redirect:
         task_ids = [int(i) for i in form.getall("ids") if re.fullmatch(r"[0-9]{1,10}", i)]
     if task_ids == []:
         flash(request, "No tasks were selected.", category="error")
+        audit.cancel(request)
         return Redirect(f"/projects/{project.id}/tasks")
     try:
         job = await api.retrieve(project, user_of(request), task_ids)
     except InputError as exc:
         flash(request, str(exc), category="error")
+        audit.cancel(request)
         return _back(project)
     flash(request, "Retrieving predictions" + (f" for {len(task_ids)} task(s)" if task_ids else "") + ".",
           category="success")

@@ -14,7 +14,7 @@ import httpx
 import orjson
 from piccolo.querystring import QueryString
 
-from app import rows
+from app import rows, storable
 from app.db import engine, insert_rows, write_tx
 from app.errors import InputError
 from app.ml.client import MLApi
@@ -85,6 +85,8 @@ def clean_fields(data: Any, partial: bool) -> dict[str, Any]:
                 value = None
         if not isinstance(value, dict):
             bad("extra_params", "Must be a JSON object, e.g. {\"threshold\": 0.5}.")
+        elif storable.problem(value):
+            bad("extra_params", f"It {storable.problem(value)}.")
         out["extra_params"] = value
     if "timeout" in data:
         value = data["timeout"]

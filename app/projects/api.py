@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from litestar import Request, delete, get, patch, post
 from litestar.exceptions import NotFoundException
 
-from app import jobs
+from app import audit, jobs
 from app.accounts.api import iso
 from app.auth import require_admin, user_of
 from app.pagination import page_params, paginated
@@ -54,7 +54,7 @@ async def project_list(request: Request) -> dict[str, Any]:
     return paginated(request, [project_json(p) for p in projects], count, page, size)
 
 
-@post(both("/api/projects"), guards=[require_admin])
+@post(both("/api/projects"), guards=[require_admin], opt={"audit": "project.create"})
 async def project_create(request: Request, data: dict[str, Any]) -> dict[str, Any]:
     return project_json(await service.create_project(user_of(request), data))
 
@@ -64,15 +64,17 @@ async def project_detail(request: Request, project_id: int) -> dict[str, Any]:
     return project_json(await project_or_404(user_of(request), project_id))
 
 
-@patch(both("/api/projects/{project_id:int}"), guards=[require_admin])
+@patch(both("/api/projects/{project_id:int}"), guards=[require_admin], opt={"audit": "project.update"})
 async def project_update(request: Request, project_id: int, data: dict[str, Any]) -> dict[str, Any]:
     project = await project_or_404(user_of(request), project_id)
     return project_json(await service.update_project(project, data))
 
 
-@delete(both("/api/projects/{project_id:int}"), guards=[require_admin])
+@delete(both("/api/projects/{project_id:int}"), guards=[require_admin], opt={"audit": "project.delete"})
 async def project_delete(request: Request, project_id: int) -> None:
-    await service.delete_project(await project_or_404(user_of(request), project_id))
+    project = await project_or_404(user_of(request), project_id)
+    await service.delete_project(project)
+    audit.note(request, f"Deleted project “{project.title}” with {project.task_number} tasks", title=project.title)
 
 
 @get(both("/api/projects/{project_id:int}/members"), guards=[require_admin])
@@ -81,25 +83,26 @@ async def member_list(request: Request, project_id: int) -> list[dict[str, Any]]
     return await service.list_members(project_id)
 
 
-@post(both("/api/projects/{project_id:int}/members"), guards=[require_admin])
+@post(both("/api/projects/{project_id:int}/members"), guards=[require_admin], opt={"audit": "member.set"})
 async def member_set(request: Request, project_id: int, data: dict[str, Any]) -> list[dict[str, Any]]:
     await project_or_404(user_of(request), project_id)
     await service.set_member(project_id, data.get("user"), data.get("role", "annotator"))
     return await service.list_members(project_id)
 
 
-@delete(both("/api/projects/{project_id:int}/members/{user_id:int}"), guards=[require_admin])
+@delete(both("/api/projects/{project_id:int}/members/{user_id:int}"), guards=[require_admin], opt={"audit": "member.remove"})
 async def member_remove(request: Request, project_id: int, user_id: int) -> None:
     await project_or_404(user_of(request), project_id)
     if not await service.remove_member(project_id, user_id):
         raise NotFoundException(f"User {user_id} is not a member of project {project_id}")
+    audit.note(request, f"Took user {user_id} out of project {project_id}")
 
 
 ROUTES = [project_list, project_create, project_detail, project_update, project_delete,
           member_list, member_set, member_remove]
 
 
-@post(both("/api/projects/{project_id:int}/recount"), guards=[require_admin], status_code=202)
+@post(both("/api/projects/{project_id:int}/recount"), guards=[require_admin], status_code=202, opt={"audit": "project.recount"})
 async def project_recount(request: Request, project_id: int) -> dict[str, Any]:
     """Queue a job that recomputes the project's counters from its rows."""
     await project_or_404(user_of(request), project_id)

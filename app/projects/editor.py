@@ -29,7 +29,7 @@ async def check(xml: str, project: Project | None) -> tuple[LabelConfig | None, 
     return config, [], orphans
 
 
-@post("/projects/config/preview", guards=[require_admin])
+@post("/projects/config/preview", guards=[require_admin], opt={"audit": None})
 async def config_preview(request: Request) -> Template:
     """The editor posts the config as it is typed (debounced); the answer is the errors or a preview."""
     form = await request.form()
@@ -53,12 +53,12 @@ def validation_response(config: LabelConfig | None, errors: list[ConfigError], o
     return Response({"valid": True, "data_keys": config.data_keys(), "controls": controls}, status_code=200)
 
 
-@post(both("/api/projects/validate"), guards=[require_admin], status_code=200)
+@post(both("/api/projects/validate"), guards=[require_admin], status_code=200, opt={"audit": None})
 async def config_validate(data: dict[str, Any]) -> Response:
     return validation_response(*await check(str(data.get("label_config") or ""), None))
 
 
-@post(both("/api/projects/{project_id:int}/validate"), guards=[require_admin], status_code=200)
+@post(both("/api/projects/{project_id:int}/validate"), guards=[require_admin], status_code=200, opt={"audit": None})
 async def project_config_validate(request: Request, project_id: int, data: dict[str, Any]) -> Response:
     project = await project_or_404(user_of(request), project_id)
     return validation_response(*await check(str(data.get("label_config") or ""), project))

@@ -10,6 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
+from app import audit, instance
 from app.accounts import service as accounts
 from app.auth import require_admin, user_of
 from app.errors import InputError
@@ -62,11 +63,12 @@ async def project_list(request: Request) -> Template:
 async def project_new(request: Request) -> Template:
     chosen = starter(request.query_params.get("starter", ""))
     return form_page(None, {"title": chosen.title if chosen else "",
-                            "label_config": chosen.xml if chosen else "<View>\n</View>", "maximum_annotations": 1,
+                            "label_config": chosen.xml if chosen else "<View>\n</View>",
+                            "maximum_annotations": instance.current().default_overlap,
                             "sampling": "Sequential sampling", "show_skip_button": True})
 
 
-@post("/projects/new", guards=[require_admin])
+@post("/projects/new", guards=[require_admin], opt={"audit": "project.create"})
 async def project_create(request: Request) -> Template | Redirect:
     data = form_data(await request.form())
     try:
@@ -106,7 +108,7 @@ async def project_edit(request: Request, project_id: int) -> Template:
     return form_page(project, {key: getattr(project, key) for key in FORM_FIELDS})
 
 
-@post("/projects/{project_id:int}/edit", guards=[require_admin])
+@post("/projects/{project_id:int}/edit", guards=[require_admin], opt={"audit": "project.update"})
 async def project_update(request: Request, project_id: int) -> Template | Redirect:
     project = await project_or_404(user_of(request), project_id)
     data = form_data(await request.form())
@@ -124,7 +126,7 @@ async def project_delete_confirm(request: Request, project_id: int) -> Template:
     return Template("projects/delete.html", context={"project": project})
 
 
-@post("/projects/{project_id:int}/delete", guards=[require_admin])
+@post("/projects/{project_id:int}/delete", guards=[require_admin], opt={"audit": "project.delete"})
 async def project_delete(request: Request, project_id: int) -> Template | Redirect:
     project = await project_or_404(user_of(request), project_id)
     form = await request.form()
@@ -132,11 +134,12 @@ async def project_delete(request: Request, project_id: int) -> Template | Redire
         context = {"project": project, "error": "Type the project's title exactly to confirm."}
         return Template("projects/delete.html", context=context, status_code=400)
     await service.delete_project(project)
+    audit.note(request, f"Deleted project “{project.title}” with {project.task_number} tasks", title=project.title)
     flash(request, f"Project “{project.title}” and all its tasks were deleted.", category="success")
     return Redirect("/projects")
 
 
-@post("/projects/{project_id:int}/members", guards=[require_admin])
+@post("/projects/{project_id:int}/members", guards=[require_admin], opt={"audit": "member.set"})
 async def member_set(request: Request, project_id: int) -> Redirect:
     await project_or_404(user_of(request), project_id)
     form = await request.form()
@@ -146,10 +149,11 @@ async def member_set(request: Request, project_id: int) -> Redirect:
                                  form.get("role"))
     except InputError as exc:
         flash(request, str(exc), category="error")
+        audit.cancel(request)
     return Redirect(f"/projects/{project_id}#members")
 
 
-@post("/projects/{project_id:int}/members/{user_id:int}/remove", guards=[require_admin])
+@post("/projects/{project_id:int}/members/{user_id:int}/remove", guards=[require_admin], opt={"audit": "member.remove"})
 async def member_remove(request: Request, project_id: int, user_id: int) -> Redirect:
     await project_or_404(user_of(request), project_id)
     if not await service.remove_member(project_id, user_id):

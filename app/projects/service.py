@@ -8,7 +8,7 @@ from typing import Any
 from components import ConfigInvalid, LabelConfig, parse_config
 
 from app.db import write_tx
-from app import rows
+from app import instance, rows, storable
 from app.errors import InputError
 from app.tables import (PROJECT_ROLES, SAMPLING, SKIP_QUEUE, Annotation, AnnotationDraft, Project, ProjectMember,
                         User)
@@ -50,6 +50,8 @@ def _clean_one(key: str, value: Any) -> Any:
             raise ValueError(f"Must be a whole number from {low} to {high}.")
     elif key == "control_weights" and not isinstance(value, dict):
         raise ValueError("Must be an object mapping control names to weights.")
+    elif key == "control_weights" and storable.problem(value):
+        raise ValueError(f"It {storable.problem(value)}.")
     return value
 
 
@@ -116,7 +118,9 @@ async def member_role(user: User, project_id: int) -> str | None:
 
 
 async def create_project(user: User, data: dict[str, Any]) -> Project:
-    fields = clean_project_fields({"title": "New project", **data})
+    # a new project asks for the instance's default overlap unless it says otherwise
+    defaults = {"title": "New project", "maximum_annotations": instance.current().default_overlap}
+    fields = clean_project_fields({**defaults, **data})
     project = Project(**fields, created_by=user.id)
     async with write_tx():
         await project.save()

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 
-from app import rows
+from app import audit, rows
 from app.agreement import report
 from app.auth import user_of
 from app.errors import InputError
@@ -29,7 +29,7 @@ async def agreement(request: Request, project_id: int) -> dict[str, Any]:
     return {key: data[key] for key in (*report.SUMMARY_KEYS, "stale", "computed_at") if key in data}
 
 
-@post(both("/api/annotations/{annotation_id:int}/review"), status_code=200)
+@post(both("/api/annotations/{annotation_id:int}/review"), status_code=200, opt={"audit": "review.decide"})
 async def review(request: Request, annotation_id: int, data: dict[str, Any]) -> dict[str, Any]:
     """{"accepted": true} or {"accepted": false, "comment": "why"}."""
     annotation = await rows.one(Annotation, "id = {}", annotation_id)
@@ -41,6 +41,8 @@ async def review(request: Request, annotation_id: int, data: dict[str, Any]) -> 
     if not isinstance(data.get("accepted"), bool):
         raise InputError({"accepted": ["true to accept, false to reject (with a comment)."]})
     await service.decide(project, user_of(request), annotation, data["accepted"], str(data.get("comment") or ""))
+    audit.note(request, ("Accepted" if data["accepted"] else "Rejected") + f" annotation {annotation.id} of task "
+                        f"{annotation.task}", project=project.id)
     return annotation_json(await rows.one(Annotation, "id = {}", annotation_id))
 
 

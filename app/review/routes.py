@@ -15,7 +15,7 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from app import rows
+from app import audit, instance, rows
 from app.agreement import charts, report
 from app.auth import require_admin, user_of
 from app.errors import InputError
@@ -24,7 +24,6 @@ from app.labelling.routes import problem as workspace_problem
 from app.projects import service as projects
 from app.projects.api import project_or_404
 from app.review import queue, service
-from app.settings import settings
 from app.tables import Annotation, AnnotationDraft, Project, Task
 from components import parse_config
 
@@ -91,7 +90,7 @@ async def review_task(request: Request, project_id: int, task_id: int) -> Templa
     return Template("review/task.html", context=context)
 
 
-@post("/projects/{project_id:int}/review/annotations/{annotation_id:int}")
+@post("/projects/{project_id:int}/review/annotations/{annotation_id:int}", opt={"audit": "review.decide"})
 async def decide(request: Request, project_id: int, annotation_id: int) -> Redirect:
     project = await reviewable(request, project_id)
     annotation = await rows.one(Annotation, "id = {} AND project = {}", annotation_id, project.id)
@@ -106,7 +105,10 @@ async def decide(request: Request, project_id: int, annotation_id: int) -> Redir
                              str(form.get("comment", "")))
     except InputError as exc:
         flash(request, str(exc), category="error")
+        audit.cancel(request)
     else:
+        audit.note(request, ("Accepted" if form.get("decision") == "accept" else "Rejected") +
+                   f" annotation {annotation.id} of task {annotation.task}")
         flash(request, "Accepted." if form.get("decision") == "accept" else "Rejected: it is back in the annotator's queue.",
               category="success")
     return Redirect(f"/projects/{project.id}/review/{annotation.task}")
@@ -147,12 +149,12 @@ async def adjudicate_page(request: Request, project_id: int, task_id: int) -> Te
         "project": project, "task": task, "state": state, "key": secrets.token_urlsafe(16),
         "form": parse_config(project.label_config).render(task.data, results, workspace=True),
         "keymap": hotkeys.keymap(user), "actions": hotkeys.ACTIONS, "previous": None, "remaining": 0,
-        "stats": {"annotated": 0, "skipped": 0}, "lock_seconds": settings.task_lock_seconds, "updating": False,
+        "stats": {"annotated": 0, "skipped": 0}, "lock_seconds": instance.current().task_lock.total_seconds(), "updating": False,
         "suggestion": None, "adjudicating": True, "base": base, "source": source}
     return Template("labelling/workspace.html", context=context)
 
 
-@post("/projects/{project_id:int}/review/{task_id:int}/adjudicate/draft")
+@post("/projects/{project_id:int}/review/{task_id:int}/adjudicate/draft", opt={"audit": None})
 async def adjudicate_draft(request: Request, project_id: int, task_id: int) -> Template:
     project = await reviewable(request, project_id)
     task = await task_of(project, task_id)
@@ -165,7 +167,7 @@ async def adjudicate_draft(request: Request, project_id: int, task_id: int) -> T
         "form": parse_config(project.label_config).render(task.data, results, workspace=True)})
 
 
-@post("/projects/{project_id:int}/review/{task_id:int}/adjudicate/submit")
+@post("/projects/{project_id:int}/review/{task_id:int}/adjudicate/submit", opt={"audit": "review.adjudicate"})
 async def adjudicate_submit(request: Request, project_id: int, task_id: int) -> Response | Template:
     project = await reviewable(request, project_id)
     task = await task_of(project, task_id)
@@ -185,7 +187,7 @@ async def adjudicate_submit(request: Request, project_id: int, task_id: int) -> 
     return Response(None, status_code=200, headers={"HX-Redirect": url}) if request.htmx else Redirect(url)
 
 
-@post("/projects/{project_id:int}/review/{task_id:int}/adjudicate/{what:str}", status_code=204)
+@post("/projects/{project_id:int}/review/{task_id:int}/adjudicate/{what:str}", status_code=204, opt={"audit": None})
 async def adjudicate_hold(request: Request, project_id: int, task_id: int, what: str) -> None:
     """The workspace's heartbeat and goodbye: adjudication holds no task lock."""
     if what not in ("lock", "release"):
@@ -219,7 +221,7 @@ async def dashboard(request: Request, project_id: int) -> Template:
                                                       "base": base, "controls": controls})
 
 
-@post("/projects/{project_id:int}/agreement/settings", guards=[require_admin])
+@post("/projects/{project_id:int}/agreement/settings", guards=[require_admin], opt={"audit": "project.update"})
 async def dashboard_settings(request: Request, project_id: int) -> Redirect:
     project = await reviewable(request, project_id)
     form = await request.form()
@@ -232,17 +234,19 @@ async def dashboard_settings(request: Request, project_id: int) -> Redirect:
                 value = math.nan
             if not math.isfinite(value) or value < 0:
                 flash(request, f"The weight of {key.removeprefix('weight:')} must be a number, 0 or more.", category="error")
+                audit.cancel(request)
                 return Redirect(f"/projects/{project.id}/agreement#settings")
             weights[key.removeprefix("weight:")] = value
     checks = str(form.get("ground_truth_checks", "0")).strip()
     changes: dict[str, Any] = {"annotators_see_others": "annotators_see_others" in form,
-                               "ground_truth_checks": int(checks) if checks.isdigit() else checks}
+                               "ground_truth_checks": int(checks) if checks.isascii() and checks.isdigit() else checks}
     if weights != (project.control_weights or {}):  # a full rescoring only when the weights moved
         changes["control_weights"] = weights
     try:
         await projects.update_project(project, changes)
     except InputError as exc:
         flash(request, str(exc), category="error")
+        audit.cancel(request)
     else:
         rescoring = " Scores are being recomputed with the new weights." if "control_weights" in changes else ""
         flash(request, "Saved." + rescoring, category="success")

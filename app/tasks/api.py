@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from litestar import Request, Response, delete, get, patch, post
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 
+from app import audit
 from app.accounts.api import iso
 from app.auth import require_admin, user_of
 from app.errors import InputError
@@ -83,7 +84,7 @@ async def task_list(request: Request) -> dict[str, Any]:
             "total_predictions": project.total_predictions_number}
 
 
-@post(both("/api/tasks"), guards=[require_admin])
+@post(both("/api/tasks"), guards=[require_admin], opt={"audit": "task.create"})
 async def task_create(request: Request, data: dict[str, Any]) -> dict[str, Any]:
     if isinstance(data.get("project"), bool) or not isinstance(data.get("project"), int) or not 0 < data["project"] < 2**31:
         raise InputError({"project": ["Give the project's id."]})
@@ -99,16 +100,17 @@ async def task_detail(request: Request, task_id: int) -> dict[str, Any]:
     return task_json(task, annotations, await service.predictions_of([task.id]), sees)
 
 
-@patch(both("/api/tasks/{task_id:int}"), guards=[require_admin])
+@patch(both("/api/tasks/{task_id:int}"), guards=[require_admin], opt={"audit": "task.update"})
 async def task_update(request: Request, task_id: int, data: dict[str, Any]) -> dict[str, Any]:
     task, _ = await task_or_404(user_of(request), task_id)
     return task_json(await service.update_task(task, data))
 
 
-@delete(both("/api/tasks/{task_id:int}"), guards=[require_admin])
+@delete(both("/api/tasks/{task_id:int}"), guards=[require_admin], opt={"audit": "task.delete"})
 async def task_delete(request: Request, task_id: int) -> None:
     task, project = await task_or_404(user_of(request), task_id)
     await service.delete_tasks(project.id, [task.id])
+    audit.note(request, f"Deleted task {task.id} (#{task.inner_id}) of project {project.id}", project=project.id)
 
 
 @get(both("/api/tasks/{task_id:int}/annotations"))
@@ -117,7 +119,7 @@ async def annotation_list(request: Request, task_id: int) -> list[dict[str, Any]
     return [annotation_json(a) for a in await service.annotations_of(user_of(request), project, [task.id])]
 
 
-@post(both("/api/tasks/{task_id:int}/annotations"))
+@post(both("/api/tasks/{task_id:int}/annotations"), opt={"audit": None})
 async def annotation_create(request: Request, task_id: int, data: dict[str, Any]) -> dict[str, Any]:
     task, project = await task_or_404(user_of(request), task_id)
     return annotation_json(await service.create_annotation(user_of(request), task, project, data))
@@ -142,16 +144,18 @@ async def annotation_detail(request: Request, annotation_id: int) -> dict[str, A
     return annotation_json((await annotation_or_404(user_of(request), annotation_id))[0])
 
 
-@patch(both("/api/annotations/{annotation_id:int}"))
+@patch(both("/api/annotations/{annotation_id:int}"), opt={"audit": "annotation.update"})
 async def annotation_update(request: Request, annotation_id: int, data: dict[str, Any]) -> dict[str, Any]:
     annotation, task, project = await annotation_or_404(user_of(request), annotation_id, write=True)
     return annotation_json(await service.update_annotation(user_of(request), annotation, project, task, data))
 
 
-@delete(both("/api/annotations/{annotation_id:int}"))
+@delete(both("/api/annotations/{annotation_id:int}"), opt={"audit": "annotation.delete"})
 async def annotation_delete(request: Request, annotation_id: int) -> None:
-    annotation, _, project = await annotation_or_404(user_of(request), annotation_id, write=True)
+    annotation, task, project = await annotation_or_404(user_of(request), annotation_id, write=True)
     await service.delete_annotation(annotation, project)
+    audit.note(request, f"Deleted annotation {annotation.id} of task {task.id} (by user {annotation.completed_by})",
+               project=project.id)
 
 
 @get(both("/api/predictions"))
@@ -169,7 +173,7 @@ async def prediction_list(request: Request) -> list[dict[str, Any]]:
     return [prediction_json(p) for p in rows]
 
 
-@post(both("/api/predictions"), guards=[require_admin])
+@post(both("/api/predictions"), guards=[require_admin], opt={"audit": "prediction.create"})
 async def prediction_create(request: Request, data: dict[str, Any]) -> dict[str, Any]:
     if isinstance(data.get("task"), bool) or not isinstance(data.get("task"), int) or not 0 < data["task"] < 2**31:
         raise InputError({"task": ["Give the task's id."]})
@@ -189,19 +193,21 @@ async def prediction_detail(request: Request, prediction_id: int) -> dict[str, A
     return prediction_json(await prediction_or_404(user_of(request), prediction_id))
 
 
-@patch(both("/api/predictions/{prediction_id:int}"), guards=[require_admin])
+@patch(both("/api/predictions/{prediction_id:int}"), guards=[require_admin], opt={"audit": "prediction.update"})
 async def prediction_update(request: Request, prediction_id: int, data: dict[str, Any]) -> dict[str, Any]:
     row = await prediction_or_404(user_of(request), prediction_id)
     task, project = await task_or_404(user_of(request), row.task)
     return prediction_json(await service.update_prediction(row, task, project, data))
 
 
-@delete(both("/api/predictions/{prediction_id:int}"), guards=[require_admin])
+@delete(both("/api/predictions/{prediction_id:int}"), guards=[require_admin], opt={"audit": "prediction.delete"})
 async def prediction_delete(request: Request, prediction_id: int) -> None:
-    await service.delete_prediction(await prediction_or_404(user_of(request), prediction_id))
+    prediction = await prediction_or_404(user_of(request), prediction_id)
+    await service.delete_prediction(prediction)
+    audit.note(request, f"Deleted prediction {prediction.id} of task {prediction.task}", project=prediction.project)
 
 
-@post(both("/api/projects/{project_id:int}/import/predictions"), guards=[require_admin])
+@post(both("/api/projects/{project_id:int}/import/predictions"), guards=[require_admin], opt={"audit": "predictions.import"})
 async def predictions_import(request: Request, project_id: int, data: list[dict[str, Any]]) -> Response:
     """Label Studio's bulk form: [{"task": id, "result": …, "score": …, "model_version": …}]; all or nothing."""
     project = await project_or_404(user_of(request), project_id)

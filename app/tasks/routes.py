@@ -10,6 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
+from app import audit
 from app.auth import require_admin, user_of
 from app.errors import InputError
 from app.projects.api import project_or_404
@@ -82,7 +83,7 @@ async def task_list(request: Request, project_id: int) -> Template:
     return Template(name, context=context)
 
 
-@post("/projects/{project_id:int}/tasks/actions", guards=[require_admin])
+@post("/projects/{project_id:int}/tasks/actions", guards=[require_admin], opt={"audit": "tasks.action"})
 async def task_action(request: Request, project_id: int) -> Redirect:
     project = await project_or_404(user_of(request), project_id)
     form = await request.form()
@@ -95,11 +96,14 @@ async def task_action(request: Request, project_id: int) -> Redirect:
         ids = [int(i) for i in form.getall("ids") if re.fullmatch(r"[0-9]{1,10}", i)]
     if not ids:
         flash(request, "No tasks were selected.", category="error")
+        audit.cancel(request)
     else:
         done = await action(project.id, ids)
         what = {"delete_tasks": "tasks", "delete_tasks_annotations": "annotations",
                 "delete_tasks_predictions": "predictions"}[form.get("action")]
-        flash(request, f"Deleted {done} {what} of {len(ids)} selected task(s).", category="success")
+        summary = f"Deleted {done} {what} of {len(ids)} selected task(s)"
+        audit.note(request, summary, action=f"{what}.delete", tasks=ids[:1000])
+        flash(request, summary + ".", category="success")
     return Redirect(f"/projects/{project.id}/tasks?{request.url.query}" if request.url.query else f"/projects/{project.id}/tasks")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from app import rows
+from app import rows, storable
 from app.db import data_contains, write_tx
 from app.errors import InputError
 from app.agreement import store as agreement
@@ -89,14 +89,11 @@ async def create_task(project: Project, data: Any, meta: Any) -> Task:
 
 async def update_task(task: Task, data: dict[str, Any]) -> Task:
     changes = {}
-    from app.data_import.normalize import has_nul
-
     for key in ("data", "meta"):
         if key in data:
             if not isinstance(data[key], dict):
                 raise InputError({key: ["Must be an object."]})
-            if has_nul(data[key]):
-                raise InputError({key: ["Contains a NUL character, which databases cannot store in text."]})
+            storable.check(data[key], key)
             changes[getattr(Task, key)] = data[key]
     if changes:
         changes[Task.updated_at] = now()
@@ -126,6 +123,7 @@ def annotation_fields(data: dict[str, Any], partial: bool) -> dict[str, Any]:
     if "result" in data or not partial:
         if not isinstance(data.get("result", []), list):
             raise InputError({"result": ["Must be a list of result items."]})
+        storable.check(data.get("result", []), "result")
         out["result"] = data.get("result", [])
     for key in ("was_cancelled", "ground_truth"):
         if key in data:
@@ -133,9 +131,10 @@ def annotation_fields(data: dict[str, Any], partial: bool) -> dict[str, Any]:
                 raise InputError({key: ["Must be true or false."]})
             out[key] = data[key]
     if "lead_time" in data:
-        if isinstance(data["lead_time"], bool) or not isinstance(data["lead_time"], (int, float)) or data["lead_time"] < 0:
+        seconds = storable.number(data["lead_time"])
+        if seconds is None or seconds < 0:
             raise InputError({"lead_time": ["Must be a number of seconds."]})
-        out["lead_time"] = float(data["lead_time"])
+        out["lead_time"] = seconds
     return out
 
 
