@@ -421,3 +421,10 @@ def test_the_user_list_pages_through_many_users(server, api, make_user):
     # a search keeps itself across pages
     searched = admin.get("/settings", params={"q": "@example.com"})
     assert "q=%40example.com" in html(searched).cssselect(".pager a[rel=next]")[0].get("href")
+
+
+@pytest.mark.parametrize("query", [{"until": "9999-12-31"}, {"project": "³"}, {"actor": "1" * 12}, {"since": "soon"}])
+def test_odd_audit_filters_are_named_not_crashes(api, query):
+    response = api.get("/api/audit", params=query)
+    assert response.status_code == 400
+    assert next(iter(query)) in response.text

@@ -187,6 +187,21 @@ def test_workspace_keeps_a_draft_and_submits_once(server, api, team):
     assert server.query("SELECT COUNT(*) AS n FROM lw_annotation_draft WHERE task = $1", task_id)[0]["n"] == 0
 
 
+@pytest.mark.parametrize(("odd", "actions"), [({"lead_time": "nan"}, ("draft", "submit")),
+                                              ({"lead_time": "1e400"}, ("draft", "submit")),
+                                              ({"revision": "9" * 25}, ("draft",))])
+def test_workspace_numbers_that_parse_but_fit_no_column(server, api, team, odd, actions):
+    """float() reads "nan" and "1e400", int() reads 25 digits: refused, not a 500."""
+    project, (a,) = team(1, 1)
+    with closing(browser(server, a["email"], a["password"])) as web:
+        page, fields = open_workspace(web, project["id"])
+        for what in actions:
+            refused = post(web, page, what, {**fields, "c": ["a"]}, **odd)
+            assert refused.status_code == 422 and "Must be a number" in refused.text
+        assert post(web, page, "submit", {**fields, "c": ["a"]}, prediction="³").status_code == 200  # no id: ignored
+        assert web.get(f"{html(page).cssselect('.lw-workspace')[0].get('data-base')}/suggestion?job=³").status_code < 500
+
+
 def test_reopening_updates_the_same_annotation(server, api, team):
     project, (a,) = team(1, ["one", "two"])
     with closing(browser(server, a["email"], a["password"])) as web:

@@ -253,6 +253,16 @@ def test_imported_annotations_and_weights_are_scored_by_a_job(server, api, crew,
     assert api.get(f"/api/projects/{project['id']}").json()["ground_truth_checks"] == 10
 
 
+def test_a_superscript_digit_is_no_number_of_checks(server, make_project):
+    """"³" passes str.isdigit() and fails int(): the form says so instead of a 500."""
+    project = make_project(label_config=CONFIG)
+    with closing(browser(server)) as web:
+        page = f"/projects/{project['id']}/agreement"
+        saved = submit(web, page, f"{page}/settings", {"ground_truth_checks": "³"})
+        assert saved.status_code in (302, 303)
+        assert "Must be a whole number from 0 to 100" in web.get(page).text
+
+
 def test_a_large_project_serves_the_last_report_while_a_job_updates_it(tmp_path, database_url_factory):
     """Above LABELWELL_AGREEMENT_SYNC_ANNOTATIONS (0 here), readers get the stored report at once, marked
     stale, and the worker recomputes it."""

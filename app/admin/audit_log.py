@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode
@@ -29,7 +30,7 @@ def filters(request: Request) -> tuple[list[Any], dict[str, str]]:
     conditions: list[Any] = []
     for key, column in (("actor", AuditEvent.actor), ("project", AuditEvent.project)):
         if typed[key]:
-            if not typed[key].isdigit() or len(typed[key]) > 9:
+            if not re.fullmatch(r"[0-9]{1,9}", typed[key]):  # ASCII digits: "³".isdigit() is true
                 raise InputError({key: [f"{key} must be an id (a whole number)."]})
             conditions.append(column == int(typed[key]))
     if typed["action"]:
@@ -38,10 +39,10 @@ def filters(request: Request) -> tuple[list[Any], dict[str, str]]:
         if typed[key]:
             try:
                 day = dt.date.fromisoformat(typed[key])
-            except ValueError:
+                # "until" includes the day it names
+                moment = dt.datetime.combine(day + dt.timedelta(days=key == "until"), dt.time(), dt.timezone.utc)
+            except (ValueError, OverflowError):  # not a date, or the calendar's last day
                 raise InputError({key: [f"{key} must be a date like 2026-11-28."]}) from None
-            # "until" includes the day it names
-            moment = dt.datetime.combine(day + dt.timedelta(days=key == "until"), dt.time(), dt.timezone.utc)
             conditions.append(compare(moment))
     if typed["q"]:
         conditions.append(text_contains(["summary", "actor_email", "target"], typed["q"].replace("\x00", "")))

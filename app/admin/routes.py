@@ -3,6 +3,7 @@ API token, projects), adding users by invitation or with a password."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Request, get, post
@@ -201,7 +202,7 @@ async def settings_membership(request: Request) -> Redirect:
 
 
 def number(raw: str) -> int:
-    return int(raw) if raw.isdigit() and len(raw) < 10 else -1
+    return int(raw) if re.fullmatch(r"[0-9]{1,9}", raw) else -1  # ASCII digits only: "³".isdigit()
 
 
 ROUTES = [settings_view, settings_user_create, settings_user_detail, settings_user_update, settings_user_password,

@@ -4,6 +4,7 @@ prediction), drafts saved on every change, and idempotent submit and skip."""
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -104,6 +105,8 @@ def _number(fields: dict[str, list[str]], name: str, kind: type = float) -> Any:
         value = kind((fields.get(name) or ["0"])[0] or 0)
     except ValueError:
         raise InputError({name: ["Must be a number."]}) from None
+    if not math.isfinite(value) or value >= 2**63:  # "nan", "1e400" and 25 digits parse; no column takes them
+        raise InputError({name: ["Must be a number."]})
     return max(value, 0)
 
 
