@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 from contextlib import closing
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import lxml.html
 import pytest
 
 from tests.helpers import browser, html, text_of

@@ -152,8 +152,9 @@ async def settings_user_password(request: Request, user_id: int) -> Redirect:
 async def settings_user_sign_out(request: Request, user_id: int) -> Redirect:
     user = await user_or_404(user_id)
     ended = await sessions.end_all(user.id)
-    audit.note(request, f"Signed {user.email} out everywhere ({ended} session{'s' if ended != 1 else ''})")
-    flash(request, f"{user.email} was signed out everywhere ({ended} sessions).", category="success")
+    count = f"{ended} session{'s' if ended != 1 else ''}"
+    audit.note(request, f"Signed {user.email} out everywhere ({count})")
+    flash(request, f"{user.email} was signed out everywhere ({count} ended).", category="success")
     return Redirect(f"/settings/users/{user.id}")
 
 
