@@ -5,13 +5,15 @@ change the log keeps, `opt={"audit": None}` for labelling work and sign-ins, whi
 (tests/test_admin.py fails for an unsafe route that says neither). The middleware below writes the
 entry once the handler has answered with success, so a refused or failed request logs nothing.
 A handler adds what the path alone cannot say (a deleted project's title, a changed role) with
-`note(request, summary, **detail)`."""
+`note(request, summary, **detail)`; a form error answered with a redirect calls `refused()`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
+
+from litestar.plugins.flash import flash
 
 from app.db import write_tx
 from app.tables import AuditEvent
@@ -33,8 +35,15 @@ def note(request: Request, summary: str, project: int | None = None, action: str
                                                         "detail": detail}
 
 
-def cancel(request: Request) -> None:
-    """This request changed nothing after all (a form error shown by a redirect, not a 4xx)."""
+def note_changes(request: Request, subject: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """An update's entry: each field that moved, from what to what."""
+    changed = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
+    note(request, f"Updated {subject}" + "".join(f"; {k}: {a} → {b}" for k, (a, b) in changed.items()), changed=changed)
+
+
+def refused(request: Request, message: str) -> None:
+    """A form error shown by a redirect, not a 4xx: the user reads why, the log keeps nothing."""
+    flash(request, message, category="error")
     request.scope.setdefault("state", {})[STATE_KEY] = {"cancelled": True}
 
 

@@ -77,14 +77,11 @@ async def user_detail(user_id: int) -> dict[str, Any]:
 @patch(["/api/users/{user_id:int}", "/api/users/{user_id:int}/"], guards=[require_admin], opt={"audit": "user.update"})
 async def user_update(request: Request, user_id: int, data: dict[str, Any]) -> dict[str, Any]:
     user = await get_user_or_404(user_id)
-    before = user_json(user)
-    after = user_json(await service.update_user(user, data))
-    changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
-    if "password" in data:
-        changed["password"] = "changed"  # never the password itself
-    audit.note(request, f"Updated {user.email}" + "".join(f"; {k}: {v[0]} → {v[1]}" for k, v in changed.items()
-                                                          if isinstance(v, list)), changed=changed)
-    return after
+    before = service.snapshot(user)
+    await service.update_user(user, data)
+    # a password change shows as the action alone: the fields compared never include it
+    audit.note_changes(request, user.email, before, service.snapshot(user))
+    return user_json(user)
 
 
 @delete(["/api/users/{user_id:int}", "/api/users/{user_id:int}/"], guards=[require_admin], status_code=200, opt={"audit": "user.delete"})

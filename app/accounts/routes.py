@@ -163,10 +163,14 @@ async def signup_submit(request: Request) -> Template | Redirect:
     return Redirect("/projects")
 
 
+def link_gone() -> HTTPException:
+    return HTTPException(status_code=410, detail="This link has expired or was already used: ask an admin for a new one.")
+
+
 async def link_or_410(token: str) -> tuple[Any, User]:
     found = await invites.find(token)
     if found is None:
-        raise HTTPException(status_code=410, detail="This link has expired or was already used: ask an admin for a new one.")
+        raise link_gone()
     return found
 
 
@@ -189,8 +193,8 @@ async def invite_submit(request: Request, token: str) -> Template | Redirect:
         except InputError as exc:
             errors = exc.errors
         else:
-            if redeemed is None:
-                await link_or_410(token)
+            if redeemed is None:  # spent by another request since this one found it
+                raise link_gone()
             await sign_in(request, redeemed)
             flash(request, "Your password is set. Welcome!", category="success")
             return Redirect("/projects")

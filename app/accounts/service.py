@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from typing import Any
 
 from app import security
@@ -23,6 +22,11 @@ LENGTHS = {"email": 254, "first_name": 150, "last_name": 150, "password": 1024}
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+def snapshot(user: User) -> dict[str, Any]:
+    """The fields an admin edits, as they stand (for the audit log's before and after)."""
+    return {key: getattr(user, key) for key in EDITABLE if key != "password"}
 
 
 def clean_user_fields(data: dict[str, Any], *, creating: bool) -> dict[str, Any]:
@@ -140,8 +144,7 @@ async def authenticate(email: str, password: str) -> User | None:
 async def user_for_token(key: str) -> User | None:
     # one query in plain SQL (app/rows.py): this runs on every API request
     user = await rows.one(User, "id = (SELECT \"user\" FROM lw_api_token WHERE key = {}) AND is_active = {}", key, True)
-    if user is not None and time.monotonic() - _token_used.get(key, float("-inf")) > sessions.TOUCH_SECONDS:
-        _token_used[key] = time.monotonic()  # last use is written every few minutes, not per request
+    if user is not None and sessions.touch_due(_token_used, key):  # last use: every few minutes, not per request
         async with write_tx():
             await ApiToken.update({ApiToken.last_used: now()}).where(ApiToken.key == key)
     return user

@@ -30,6 +30,14 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def touch_due(marks: dict[str, float], key: str) -> bool:
+    """Whether a "last seen" for this key is due (at most every TOUCH_SECONDS); notes it if so."""
+    if time.monotonic() - marks.get(key, float("-inf")) <= TOUCH_SECONDS:
+        return False
+    marks[key] = time.monotonic()
+    return True
+
+
 def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -52,8 +60,7 @@ async def user_for(key: object) -> User | None:
     # one query in plain SQL (app/rows.py): this runs on every page request
     user = await rows.one(User, 'id = (SELECT "user" FROM lw_session WHERE key_hash = {} AND created_at > {}) '
                                 "AND is_active = {}", hashed, cutoff, True)
-    if user is not None and time.monotonic() - _touched.get(hashed, float("-inf")) > TOUCH_SECONDS:
-        _touched[hashed] = time.monotonic()
+    if user is not None and touch_due(_touched, hashed):
         moment = now()
         async with write_tx():
             await Session.update({Session.last_seen: moment}).where(Session.key_hash == hashed)

@@ -53,13 +53,18 @@ def filtered(query: Any, conditions: list[Any]) -> Any:
     return query.where(*conditions) if conditions else query
 
 
-@get("/settings/audit", guards=[require_admin])
-async def audit_log(request: Request) -> Template:
+async def one_page(request: Request) -> tuple[dict[str, str], list[dict[str, Any]], int, int, int]:
+    """The filters as typed, the page of entries they select (newest first), their count, page, size."""
     conditions, typed = filters(request)
     page, size = page_params(request, PAGE_SIZE)
     events = await filtered(AuditEvent.select().order_by(AuditEvent.id, ascending=False), conditions).offset(
         (page - 1) * size).limit(size).output(load_json=True)
-    count = await filtered(AuditEvent.count(), conditions)
+    return typed, events, await filtered(AuditEvent.count(), conditions), page, size
+
+
+@get("/settings/audit", guards=[require_admin])
+async def audit_log(request: Request) -> Template:
+    typed, events, count, page, size = await one_page(request)
     actions = [row["action"] for row in await AuditEvent.select(AuditEvent.action).distinct().order_by(AuditEvent.action)]
     query = urlencode({k: v for k, v in typed.items() if v})
     context = {"section": "audit", "events": events, "count": count, "page": page, "pages": max(1, -(-count // size)),
@@ -70,13 +75,10 @@ async def audit_log(request: Request) -> Template:
 @get(["/api/audit", "/api/audit/"], guards=[require_admin])
 async def audit_log_api(request: Request) -> dict[str, Any]:
     """The same log for scripts (a SIEM, a nightly copy): Label Studio's pagination, newest first."""
-    conditions, _ = filters(request)
-    page, size = page_params(request, PAGE_SIZE)
-    events = await filtered(AuditEvent.select().order_by(AuditEvent.id, ascending=False), conditions).offset(
-        (page - 1) * size).limit(size).output(load_json=True)
+    _, events, count, page, size = await one_page(request)
     for event in events:
         event["created_at"] = event["created_at"].isoformat()
-    return paginated(request, events, await filtered(AuditEvent.count(), conditions), page, size)
+    return paginated(request, events, count, page, size)
 
 
 @get("/settings/audit.csv", guards=[require_admin])

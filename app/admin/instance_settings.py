@@ -9,18 +9,17 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from app import audit, instance
+from app.admin import job_queue
 from app.auth import require_admin, user_of
 from app.db import engine_name
 from app.errors import InputError
 from app.heartbeat import broker_label
 from app.settings import settings
-from app.tables import Job
 
 
 async def instance_page(request: Request, errors: dict | None = None, typed: dict | None = None) -> Template:
     values = (await instance.refresh(force=True)).__dict__
-    jobs = {row["state"]: row["count"] for row in await Job.raw(
-        "SELECT state, COUNT(*) AS count FROM lw_job WHERE state IN ('queued', 'running', 'failed') GROUP BY state")}
+    jobs = await job_queue.state_counts()
     context = {
         "section": "instance", "fields": instance.FIELDS, "values": {**values, **(typed or {})},
         "defaults": instance.defaults(), "saved": instance.saved(), "errors": errors or {}, "jobs": jobs,

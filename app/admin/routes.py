@@ -94,25 +94,20 @@ async def settings_user_detail(request: Request, user_id: int) -> Template:
 async def settings_user_update(request: Request, user_id: int) -> Redirect:
     user = await user_or_404(user_id)
     form = await request.form()
-    before = {"role": user.role, "is_active": user.is_active}
+    before = accounts.snapshot(user)
     changes: dict[str, Any] = {"role": form.get("role", user.role), "is_active": "is_active" in form}
     for key in ("first_name", "last_name"):
         if key in form:
             changes[key] = form[key]
     if user.id == user_of(request).id and changes["is_active"] is False:
-        flash(request, "You cannot deactivate yourself.", category="error")
-        audit.cancel(request)
-        return Redirect(request.headers.get("referer") or f"/settings/users/{user.id}")
+        audit.refused(request, "You cannot deactivate yourself.")
+        return Redirect(safe_back(request, f"/settings/users/{user.id}"))
     try:
         await accounts.update_user(user, changes)
     except InputError as exc:
-        flash(request, str(exc), category="error")
-        audit.cancel(request)
+        audit.refused(request, str(exc))
     else:
-        after = {"role": user.role, "is_active": user.is_active}
-        changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
-        audit.note(request, f"Updated {user.email}" + "".join(f"; {k}: {a} → {b}" for k, (a, b) in changed.items()),
-                   changed=changed)
+        audit.note_changes(request, user.email, before, accounts.snapshot(user))
         flash(request, f"{user.email} updated.", category="success")
     return Redirect(safe_back(request, f"/settings/users/{user.id}"))
 
@@ -135,8 +130,7 @@ async def settings_user_password(request: Request, user_id: int) -> Redirect:
         try:
             await accounts.update_user(user, {"password": password})
         except InputError as exc:
-            flash(request, str(exc), category="error")
-            audit.cancel(request)
+            audit.refused(request, str(exc))
             return Redirect(f"/settings/users/{user.id}")
         audit.note(request, f"Set a new password for {user.email}")
         flash(request, f"Password of {user.email} changed; their sessions were ended.", category="success")
@@ -182,8 +176,7 @@ async def settings_membership(request: Request) -> Redirect:
     project = await Project.select(Project.id, Project.title).where(Project.id == number(form.get("project", ""))).first()
     back = safe_back(request, f"/settings/users/{user.id}" if user else "/settings/projects")
     if user is None or project is None:
-        flash(request, "Choose a user and a project that exist.", category="error")
-        audit.cancel(request)
+        audit.refused(request, "Choose a user and a project that exist.")
         return Redirect(back)
     role = form.get("role", "")
     if role == "none":
@@ -194,8 +187,7 @@ async def settings_membership(request: Request) -> Redirect:
     try:
         await projects.set_member(project["id"], user.id, role)
     except InputError as exc:
-        flash(request, str(exc), category="error")
-        audit.cancel(request)
+        audit.refused(request, str(exc))
         return Redirect(back)
     audit.note(request, f"Made {user.email} {role} of “{project['title']}”", project=project["id"], user=user.id)
     flash(request, f"{user.email} is now {role} in “{project['title']}”.", category="success")

@@ -121,14 +121,12 @@ async def retrieve(request: Request, project_id: int) -> Redirect:
     elif "ids" in form:
         task_ids = [int(i) for i in form.getall("ids") if re.fullmatch(r"[0-9]{1,10}", i)]
     if task_ids == []:
-        flash(request, "No tasks were selected.", category="error")
-        audit.cancel(request)
+        audit.refused(request, "No tasks were selected.")
         return Redirect(f"/projects/{project.id}/tasks")
     try:
         job = await api.retrieve(project, user_of(request), task_ids)
     except InputError as exc:
-        flash(request, str(exc), category="error")
-        audit.cancel(request)
+        audit.refused(request, str(exc))
         return _back(project)
     flash(request, "Retrieving predictions" + (f" for {len(task_ids)} task(s)" if task_ids else "") + ".",
           category="success")

@@ -148,8 +148,7 @@ async def member_set(request: Request, project_id: int) -> Redirect:
         await service.set_member(project_id, int(user_id) if re.fullmatch(r"[0-9]{1,9}", user_id) else user_id,
                                  form.get("role"))
     except InputError as exc:
-        flash(request, str(exc), category="error")
-        audit.cancel(request)
+        audit.refused(request, str(exc))
     return Redirect(f"/projects/{project_id}#members")
 
 

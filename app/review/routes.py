@@ -104,8 +104,7 @@ async def decide(request: Request, project_id: int, annotation_id: int) -> Redir
         await service.decide(project, user_of(request), annotation, form.get("decision") == "accept",
                              str(form.get("comment", "")))
     except InputError as exc:
-        flash(request, str(exc), category="error")
-        audit.cancel(request)
+        audit.refused(request, str(exc))
     else:
         audit.note(request, ("Accepted" if form.get("decision") == "accept" else "Rejected") +
                    f" annotation {annotation.id} of task {annotation.task}")
@@ -233,8 +232,7 @@ async def dashboard_settings(request: Request, project_id: int) -> Redirect:
             except ValueError:
                 value = math.nan
             if not math.isfinite(value) or value < 0:
-                flash(request, f"The weight of {key.removeprefix('weight:')} must be a number, 0 or more.", category="error")
-                audit.cancel(request)
+                audit.refused(request, f"The weight of {key.removeprefix('weight:')} must be a number, 0 or more.")
                 return Redirect(f"/projects/{project.id}/agreement#settings")
             weights[key.removeprefix("weight:")] = value
     checks = str(form.get("ground_truth_checks", "0")).strip()
@@ -245,8 +243,7 @@ async def dashboard_settings(request: Request, project_id: int) -> Redirect:
     try:
         await projects.update_project(project, changes)
     except InputError as exc:
-        flash(request, str(exc), category="error")
-        audit.cancel(request)
+        audit.refused(request, str(exc))
     else:
         rescoring = " Scores are being recomputed with the new weights." if "control_weights" in changes else ""
         flash(request, "Saved." + rescoring, category="success")

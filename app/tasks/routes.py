@@ -95,8 +95,7 @@ async def task_action(request: Request, project_id: int) -> Redirect:
     else:
         ids = [int(i) for i in form.getall("ids") if re.fullmatch(r"[0-9]{1,10}", i)]
     if not ids:
-        flash(request, "No tasks were selected.", category="error")
-        audit.cancel(request)
+        audit.refused(request, "No tasks were selected.")
     else:
         done = await action(project.id, ids)
         what = {"delete_tasks": "tasks", "delete_tasks_annotations": "annotations",
