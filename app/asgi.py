@@ -14,47 +14,34 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from app import bootstrap, db, instance, security, templating
-from app.accounts import api as accounts_api
-from app.accounts import routes as accounts_pages
-from app.admin import routes as admin_pages
-from app.admin import audit_log as admin_audit
-from app.admin import instance_settings as admin_instance
-from app.admin import members as admin_members
-from app.admin import system as admin_system
+from app import access, bootstrap, db, instance, security, templating
+from app import job_kinds  # noqa: F401 - registers every job kind, so enqueue knows them
 from app.audit import AuditMiddleware
 from app.auth import SESSION_COOKIE, AuthMiddleware, CSRFUnlessToken
 from app.errors import EXCEPTION_HANDLERS
-from app import uploads
 from app.headers import add_security_headers
-from app.data_export import api as export_api
-from app.data_import import api as import_api
-from app.data_import import routes as import_pages
-from app.labelling import api as labelling_api
-from app.labelling import routes as labelling_pages
-from app.ml import api as ml_api
-from app.ml import routes as ml_pages
-from app.review import api as review_api
-from app.review import routes as review_pages
-from app.projects import api as projects_api
-from app.tasks import api as tasks_api
-from app.tasks import routes as tasks_pages
-from app.projects import editor as projects_editor
-from app.projects import routes as projects_pages
 from app.settings import ROOT, settings
-from app.system import ROUTES as SYSTEM_ROUTES
+from app.web import MAX_ID
+# the controllers, a line per domain: only this module imports them
+from app.system import api as system_api, routes as system_pages
+from app.uploads import routes as uploads_pages
+from app.accounts import api as accounts_api, routes as accounts_pages
+from app.admin import api as admin_api, routes as admin_pages
+from app.projects import api as projects_api, routes as projects_pages
+from app.tasks import api as tasks_api, routes as tasks_pages
+from app.data_import import api as import_api, routes as import_pages
+from app.data_export import api as export_api, routes as export_pages
+from app.labelling import api as labelling_api, routes as labelling_pages
+from app.ml import api as ml_api, routes as ml_pages
+from app.review import api as review_api, routes as review_pages
 
-ROUTES = [*SYSTEM_ROUTES, *accounts_api.ROUTES, *accounts_pages.ROUTES, *projects_api.ROUTES,
-          *projects_pages.ROUTES, *projects_editor.ROUTES, *admin_pages.ROUTES, *admin_members.ROUTES,
-          *admin_instance.ROUTES, *admin_audit.ROUTES, *admin_system.ROUTES, *import_api.ROUTES,
-          *uploads.ROUTES, *tasks_api.ROUTES, *tasks_pages.ROUTES,
-          *export_api.ROUTES, *import_pages.ROUTES, *labelling_api.ROUTES, *labelling_pages.ROUTES,
-          *ml_api.ROUTES, *ml_pages.ROUTES, *review_api.ROUTES, *review_pages.ROUTES]
+CONTROLLERS = [accounts_api, accounts_pages, projects_api, projects_pages,
+               admin_api, admin_pages, system_api, system_pages,
+               import_api, uploads_pages, tasks_api, tasks_pages, export_api, export_pages, import_pages,
+               labelling_api, labelling_pages, ml_api, ml_pages, review_api, review_pages]
+ROUTES = [handler for module in CONTROLLERS for handler in module.ROUTES]
 # the browser keeps the cookie as long as the longest lifetime allowed; the server ends sessions earlier
 SESSION_MAX_AGE = int(instance.FIELDS["session_hours"].high * 3600)
-
-
-MAX_ID = 2**31 - 1  # PostgreSQL's integer; SQLite overflows at 2**63
 
 
 async def before_request(request: Request) -> None:
@@ -87,6 +74,8 @@ def create_app() -> Litestar:
         plugins=[HTMXPlugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=before_request,
+        dependencies=access.DEPENDENCIES,  # project, task, annotation, …: loaded and checked once
+        signature_namespace=access.SIGNATURE_TYPES,
         before_send=[add_security_headers],  # outermost: every response, router 404s included
         on_startup=[bootstrap.on_startup],
         on_shutdown=[db.close_pool],

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from app.clock import now
 from app.db import write_tx
 from app.errors import InputError
 from app.settings import settings
@@ -129,7 +130,7 @@ async def save(values: dict[str, Any], user: User) -> dict[str, tuple[Any, Any]]
     before = (await refresh(force=True)).__dict__
     changed = {key: (before[key], value) for key, value in values.items() if before[key] != value}
     if changed:
-        stamp = dt.datetime.now(dt.timezone.utc)
+        stamp = now()
         async with write_tx():
             await InstanceSetting.delete().where(InstanceSetting.key.is_in(list(changed)))
             await InstanceSetting.insert(*[

@@ -1,21 +1,26 @@
-"""Background jobs: a Job row tracks state and progress; a Celery task runs the handler for its kind."""
+"""Background jobs: a Job row tracks state and progress; a Celery task runs the handler for its kind.
+
+Handlers live with their domain (`app/<domain>/jobs.py`, `@handler("kind")`) and register when
+imported: `app/job_kinds.py` imports them all, for the worker and the web app alike. This module
+imports no domain, so any service may enqueue a job by its kind."""
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from app.clock import iso, now
 from app.db import close_pool, open_pool, write_tx
 from app.tables import Job
-from app.tasks import counters
 from app.worker import celery_app
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
+
+    from app.tables import User
 
 log = logging.getLogger("labelwell.jobs")
 HANDLERS: dict[str, Callable[[Job], Awaitable[dict[str, Any]]]] = {}
@@ -27,10 +32,6 @@ class JobFailed(Exception):
     def __init__(self, message: str, result: dict[str, Any]) -> None:
         super().__init__(message)
         self.result = result
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def handler(kind: str) -> Callable:
@@ -60,7 +61,28 @@ async def enqueue(kind: str, *, project_id: int | None, user_id: int | None, par
                    finished_at=now())
         if not quiet:
             raise
-    return await Job.objects().where(Job.id == job.id).output(load_json=True).first()
+    return await get(job.id)
+
+
+async def get(job_id: int, project_id: int | None = None) -> Job | None:
+    """A job by id (of that project, when given)."""
+    query = Job.objects().where(Job.id == job_id)
+    if project_id is not None:
+        query = query.where(Job.project == project_id)
+    return await query.output(load_json=True).first()
+
+
+def shown_to(user: User, job: Job) -> bool:
+    """ML jobs carry the backend's own answers, which belong with its (admin-only) settings."""
+    return user.role == "admin" or not job.kind.startswith("ml_")
+
+
+async def recent(project_id: int, kind: str = "", limit: int = 50) -> list[Job]:
+    """A project's newest jobs (of one kind, when given), newest first."""
+    query = Job.objects().where(Job.project == project_id)
+    if kind:
+        query = query.where(Job.kind == kind)
+    return await query.order_by(Job.id, ascending=False).limit(limit).output(load_json=True)
 
 
 async def set_progress(job_id: int, done: int, total: int) -> None:
@@ -73,7 +95,7 @@ async def _set(job_id: int, **values: Any) -> None:
 
 
 async def execute(job_id: int) -> None:
-    job = await Job.objects().where(Job.id == job_id).output(load_json=True).first()
+    job = await get(job_id)
     if job is None or job.state not in ("queued", "running"):
         return  # deleted, or already finished by an earlier delivery
     await _set(job_id, state="running", started_at=now())
@@ -103,24 +125,8 @@ def run_job(job_id: int) -> None:
     asyncio.run(_in_pool(job_id))
 
 
-@handler("recount")
-async def recount(job: Job) -> dict[str, Any]:
-    """Recompute a project's counters from its rows: repairs drift after a crash or a manual edit."""
-    async with write_tx():
-        return await counters.recount_project(job.project)
-
-
 def job_json(job: Job) -> dict[str, Any]:
-    def iso(value: dt.datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
     return {"id": job.id, "kind": job.kind, "project": job.project, "state": job.state,
             "progress": job.progress, "total": job.total, "result": job.result, "error": job.error,
             "created_at": iso(job.created_at), "started_at": iso(job.started_at), "finished_at": iso(job.finished_at)}
 
-
-# handlers that live with their domain register themselves when imported
-from app.agreement import jobs as _agreement_jobs  # noqa: E402,F401
-from app.data_export import jobs as _export_jobs  # noqa: E402,F401
-from app.data_import import jobs as _import_jobs  # noqa: E402,F401
-from app.ml import jobs as _ml_jobs  # noqa: E402,F401

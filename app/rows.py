@@ -37,3 +37,8 @@ async def many(table: type[T], where: str, *args: Any, tail: str = "") -> list[T
 async def one(table: type[T], where: str, *args: Any) -> T | None:
     found = await many(table, where, *args, tail="LIMIT 1")
     return found[0] if found else None
+
+
+async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Any SQL ({} for each argument), its rows as dicts: for aggregates and engine-specific statements."""
+    return [dict(row) for row in await engine().run_querystring(QueryString(sql, *args))]

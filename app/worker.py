@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from celery import Celery, signals
 
-from app import heartbeat
 from app.settings import settings
+from app.system import heartbeat
 
 
 def make_celery() -> Celery:
-    app = Celery("labelwell", broker=settings.broker_url, include=["app.jobs"])
+    app = Celery("labelwell", broker=settings.broker_url, include=["app.job_kinds"])
     app.conf.update(
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
@@ -22,12 +22,14 @@ def make_celery() -> Celery:
     if settings.broker_url.startswith("filesystem://"):
         queue = settings.broker_dir / "queue"
         processed = settings.broker_dir / "processed"
-        for folder in (queue, processed):
+        # the exchange tables: kombu's default is ./control of whatever folder the process runs in
+        control = settings.broker_dir / "control"
+        for folder in (queue, processed, control):
             folder.mkdir(parents=True, exist_ok=True)
         # producer (web) and consumer (worker) must use the same folder
         app.conf.broker_transport_options = {
             "data_folder_in": str(queue), "data_folder_out": str(queue),
-            "processed_folder": str(processed), "store_processed": False,
+            "processed_folder": str(processed), "store_processed": False, "control_folder": str(control),
         }
     return app
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from components.errors import ConfigError
+from components.variables import resolve
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -137,8 +138,6 @@ class ObjectTag(Component):
         return "Sample text: Alice Smith joined Example Corp in Paris on 3 May."
 
     def data_value(self, ctx: RenderContext) -> Any:
-        from components.variables import resolve
-
         return resolve(self.get("value"), ctx.data)
 
 

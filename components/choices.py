@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from components.base import Option, Problem
 from components.classification import Classification
+from components.variables import resolve
 
 if TYPE_CHECKING:
     from components.config import LabelConfig
@@ -39,8 +40,6 @@ class Choices(Classification):
         return self.get("choice") == "multiple"
 
     def options(self, data: dict) -> list[dict[str, Any]]:
-        from components.variables import resolve
-
         out = [{"value": c.value, "alias": c.get("alias"), "hotkey": c.hotkey, "hint": c.get("hint"),
                 "selected": c.flag("selected")} for c in self.children if isinstance(c, Choice)]
         if self.get("value"):

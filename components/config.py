@@ -14,6 +14,7 @@ from markupsafe import Markup
 from components.base import Component, Control, ObjectTag, Problem
 from components.errors import ConfigError, ConfigInvalid
 from components.registry import REGISTRY, UNSUPPORTED
+from components.relations import check_relation, collect_relations
 from components.render import RenderContext
 from components.variables import top_key, variables_in
 from components.xml import parse_xml
@@ -175,8 +176,6 @@ class LabelConfig:
     def collect(self, data: dict[str, Any], form: dict[str, list[str]], check_required: bool = True) -> list[dict[str, Any]]:
         """Result items from a submitted form; raise Problem naming what is wrong. Drafts pass
         check_required=False: half-done work is saved as it is."""
-        from components.relations import collect_relations
-
         ctx = self.context(data)
         ctx.check_required = check_required
         regions: dict[str, dict] = {}
@@ -203,8 +202,6 @@ class LabelConfig:
 
     def check_results(self, results: Any, data: dict[str, Any]) -> tuple[list[str], list[str]]:
         """Errors (the result cannot be stored) and warnings (stored, but flagged), each naming the item."""
-        from components.relations import check_relation
-
         if not isinstance(results, list):
             return ["the result must be a list of items"], []
         errors: list[str] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from components.base import Component
+from components.variables import resolve
 
 SIZES = ("1", "2", "3", "4", "5", "6")
 
@@ -13,8 +14,6 @@ class Header(Component):
     checks = {"size": SIZES, "underline": "bool"}
 
     def text(self, data: dict) -> str:
-        from components.variables import resolve
-
         return str(resolve(self.get("value") or self.body, data))
 
     @property

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from components.base import ObjectTag
+from components.text import decode
 
 if TYPE_CHECKING:
     from components.render import RenderContext
@@ -21,8 +22,6 @@ class HyperText(ObjectTag):
         return "<p>Sample <b>HTML</b> from <a href='https://example.com'>a page</a>.</p>"
 
     def view(self, ctx: RenderContext) -> dict[str, Any]:
-        from components.text import decode
-
         html = decode(self.data_value(ctx), self.get("encoding"))
         regions = [r for r in ctx.by_to.get(self.name, []) if r.get("type") == "hypertextlabels"]
         return {"html": html, "regions": regions}

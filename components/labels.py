@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from components.base import REGION_ID, Control, Option, Problem, _fits
 from components.errors import ConfigError
+from components.variables import resolve
 
 if TYPE_CHECKING:
     from components.config import LabelConfig
@@ -65,8 +66,6 @@ class LabelSet(Control):
 
     def labels(self, data: dict) -> list[dict[str, Any]]:
         """Each label: value, alias, background, hotkey, maxUsages (dynamic ones from task data)."""
-        from components.variables import resolve
-
         out = [{"value": c.value, "alias": c.get("alias"), "background": c.get("background"),
                 "hotkey": c.hotkey, "max": c.get("maxUsages")} for c in self.children if isinstance(c, Label)]
         if self.get("value"):

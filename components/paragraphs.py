@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from components.base import ObjectTag
+from components.text import segments
+from components.variables import resolve
 
 if TYPE_CHECKING:
     from components.render import RenderContext
@@ -22,8 +24,6 @@ class Paragraphs(ObjectTag):
                 {name: "Agent", text: "Sorry to hear that! Let me check."}]
 
     def paragraphs(self, data: dict) -> list[tuple[str, str]]:
-        from components.variables import resolve
-
         value = resolve(self.get("value"), data)
         name, text = self.get("nameKey") or "author", self.get("textKey") or "text"
         if not isinstance(value, list):
@@ -31,8 +31,6 @@ class Paragraphs(ObjectTag):
         return [(str(p.get(name, "")), str(p.get(text, ""))) if isinstance(p, dict) else ("", str(p)) for p in value]
 
     def view(self, ctx: RenderContext) -> dict[str, Any]:
-        from components.text import segments
-
         paragraphs = self.paragraphs(ctx.data)
         regions = [r for r in ctx.by_to.get(self.name, []) if r.get("type") == "paragraphlabels"]
         spans: dict[int, list[tuple[int, int, str]]] = {}

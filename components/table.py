@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.base import ObjectTag
+from components.variables import resolve
 
 
 class Table(ObjectTag):
@@ -15,8 +16,6 @@ class Table(ObjectTag):
         return {"order": "A-1042", "status": "delayed", "amount": "59.90"}
 
     def rows(self, data: dict) -> list[tuple[str, Any]]:
-        from components.variables import resolve
-
         value = resolve(self.get("value"), data)
         if isinstance(value, dict):
             return [(str(k), v) for k, v in value.items()]

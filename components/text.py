@@ -8,6 +8,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from components.base import ObjectTag
+from components.variables import resolve
 
 if TYPE_CHECKING:
     from components.render import RenderContext
@@ -52,8 +53,6 @@ class Text(ObjectTag):
               "selectionEnabled": "bool"}
 
     def text(self, data: dict) -> str:
-        from components.variables import resolve
-
         return decode(resolve(self.get("value"), data), self.get("encoding"))
 
     def view(self, ctx: RenderContext) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from lxml import etree
 
+from components.errors import ConfigError
+
 MAX_CONFIG_BYTES = 512 * 1024
 
 _PARSER_OPTIONS = dict(
@@ -18,8 +20,6 @@ _PARSER_OPTIONS = dict(
 
 def parse_xml(text: str) -> etree._Element:
     """Parse a labelling config; raise ConfigError naming the line for anything malformed or hostile."""
-    from components.errors import ConfigError
-
     if not text or not text.strip():
         raise ConfigError("The labelling config is empty: it needs at least <View></View>.")
     data = text.encode("utf-8")

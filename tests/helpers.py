@@ -92,7 +92,7 @@ class Server:
 
 
 def launch(data_dir: Path, database_url: str, env_extra: dict[str, str] | None = None,
-           args: tuple[str, ...] = ("--no-worker",)) -> Server:
+           args: tuple[str, ...] = ("--no-worker",), cwd: Path = ROOT) -> Server:
     """Start `labelwell serve` and wait until /health answers; the caller stops it."""
     port = free_port()
     # the port in the environment too: a worker started later tells ML backends where we are
@@ -101,7 +101,7 @@ def launch(data_dir: Path, database_url: str, env_extra: dict[str, str] | None =
     log_path = data_dir / f"server-{port}.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([*LABELWELL, "serve", "--port", str(port), "--log-level", "warning", *args],
-                                env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     srv = Server(f"http://127.0.0.1:{port}", data_dir, database_url, env, process=proc, log_path=log_path)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -27,12 +27,18 @@ def test_jobs_of_hidden_projects_are_not_visible(server, api, make_user, make_pr
 def test_serve_starts_its_own_worker_with_no_broker_server(tmp_path, database_url_factory):
     from tests.helpers import launch
 
-    srv = launch(tmp_path, database_url_factory("sqlite"), {"LABELWELL_USER_TOKEN": "tok-embedded"}, args=())
+    elsewhere = tmp_path / "elsewhere"  # where an operator happens to start it
+    elsewhere.mkdir()
+    srv = launch(tmp_path / "data", database_url_factory("sqlite"), {"LABELWELL_USER_TOKEN": "tok-embedded"}, args=(),
+                 cwd=elsewhere)
     try:
         with srv.client(token="tok-embedded") as api:
             project = api.post("/api/projects", json={"title": "Embedded"}).json()
             job = wait_job(api, api.post(f"/api/projects/{project['id']}/recount").json()["id"])
         assert job["state"] == "done"
-        assert (tmp_path / "broker" / "queue").is_dir()  # the filesystem transport, in the data folder
+        # the filesystem transport, its exchange tables included, in the data folder and nowhere else
+        assert (tmp_path / "data" / "broker" / "queue").is_dir()
+        assert (tmp_path / "data" / "broker" / "control").is_dir()
+        assert list(elsewhere.iterdir()) == []
     finally:
         srv.stop()

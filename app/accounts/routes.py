@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request, get, post
 from litestar.exceptions import HTTPException, NotFoundException
@@ -12,10 +12,11 @@ from litestar.response import Redirect, Template
 from app import instance
 from app.accounts import invites, service, sessions
 from app.auth import PUBLIC, current_user_or_none, user_of
-from app.db import write_tx
 from app.errors import InputError
 from app.labelling import hotkeys
-from app.tables import User
+
+if TYPE_CHECKING:
+    from app.tables import User
 
 
 def safe_next(target: str | None) -> str:
@@ -98,41 +99,29 @@ async def account_token_reset(request: Request) -> Template | Redirect:
 @post("/account/password", opt={"audit": "password.change"})
 async def account_password(request: Request) -> Template | Redirect:
     form = await request.form()
-    user = user_of(request)
-    if await service.authenticate(user.email, form.get("current_password", "")) is None:
-        errors = {"current_password": ["That is not your current password."]}
-    elif form.get("new_password", "") != form.get("new_password2", ""):
-        errors = {"new_password2": ["The two new passwords differ."]}
-    else:
-        try:
-            user = await service.update_user(user, {"password": form.get("new_password", "")})
-        except InputError as exc:
-            errors = exc.errors
-        else:
-            await sign_in(request, user)  # the other sessions ended with the change; this one goes on
-            flash(request, "Password changed. Other sessions were signed out.", category="success")
-            return Redirect("/account")
-    return Template("accounts/account.html", context=await account_context(request, errors=errors), status_code=400)
+    try:
+        user = await service.change_password(user_of(request), form.get("current_password", ""),
+                                             form.get("new_password", ""), form.get("new_password2", ""))
+    except InputError as exc:
+        context = await account_context(request, errors=exc.errors)
+        return Template("accounts/account.html", context=context, status_code=400)
+    await sign_in(request, user)  # the other sessions ended with the change; this one goes on
+    flash(request, "Password changed. Other sessions were signed out.", category="success")
+    return Redirect("/account")
 
 
 @post("/account/hotkeys", opt={"audit": None})
 async def account_hotkeys(request: Request) -> Template | Redirect:
     form = await request.form()
-    user = user_of(request)
-    if form.get("reset"):
-        cleaned: dict[str, str] = {}
-        message = "Workspace keys are back to their defaults."
-    else:
-        try:
-            cleaned = hotkeys.clean(form)
-        except InputError as exc:
-            # show what was typed, so the clash can be fixed where it is
-            typed = {action: str(form.get(action, "")) for action in hotkeys.ACTIONS}
-            context = await account_context(request, errors=exc.errors, keymap=typed)
-            return Template("accounts/account.html", context=context, status_code=400)
-        message = "Workspace keys saved."
-    async with write_tx():
-        await User.update({User.hotkeys: cleaned}).where(User.id == user.id)
+    try:
+        cleaned = {} if form.get("reset") else hotkeys.clean(form)
+    except InputError as exc:
+        # show what was typed, so the clash can be fixed where it is
+        typed = {action: str(form.get(action, "")) for action in hotkeys.ACTIONS}
+        context = await account_context(request, errors=exc.errors, keymap=typed)
+        return Template("accounts/account.html", context=context, status_code=400)
+    await service.save_hotkeys(user_of(request), cleaned)
+    message = "Workspace keys are back to their defaults." if form.get("reset") else "Workspace keys saved."
     flash(request, message, category="success")
     return Redirect("/account#hotkeys")
 
@@ -184,22 +173,16 @@ async def invite_page(request: Request, token: str) -> Template:
 async def invite_submit(request: Request, token: str) -> Template | Redirect:
     invite, user = await link_or_410(token)
     form = await request.form()
-    errors: dict[str, list[str]] = {}
-    if form.get("password", "") != form.get("password2", ""):
-        errors = {"password2": ["The two passwords differ."]}
-    else:
-        try:
-            redeemed = await invites.redeem(token, form.get("password", ""))
-        except InputError as exc:
-            errors = exc.errors
-        else:
-            if redeemed is None:  # spent by another request since this one found it
-                raise link_gone()
-            await sign_in(request, redeemed)
-            flash(request, "Your password is set. Welcome!", category="success")
-            return Redirect("/projects")
-    return Template("accounts/invite.html", context={"invite": invite, "invitee": user, "errors": errors},
-                    status_code=400)
+    try:
+        redeemed = await invites.redeem(token, form.get("password", ""), form.get("password2", ""))
+    except InputError as exc:
+        return Template("accounts/invite.html", context={"invite": invite, "invitee": user, "errors": exc.errors},
+                        status_code=400)
+    if redeemed is None:  # spent by another request since this one found it
+        raise link_gone()
+    await sign_in(request, redeemed)
+    flash(request, "Your password is set. Welcome!", category="success")
+    return Redirect("/projects")
 
 
 ROUTES = [login_page, login_submit, logout, signup_page, signup_submit, invite_page, invite_submit, account_page, account_token_reset, account_password, account_hotkeys]

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
-from app import security
-from app import rows
+from piccolo.query.functions.aggregate import Count
+
+from app import rows, security
 from app.accounts import sessions
+from app.clock import now
 from app.db import text_contains, write_tx
 from app.errors import InputError
-from piccolo.query.functions.aggregate import Count
 from app.tables import ROLES, Annotation, ApiToken, Project, Review, User
+
+__all__ = ["ROLES"]  # re-exported: the controllers name the roles without reaching for the tables
 
 _token_used: dict[str, float] = {}
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 EDITABLE = ("email", "first_name", "last_name", "role", "is_active", "password")
 LENGTHS = {"email": 254, "first_name": 150, "last_name": 150, "password": 1024}
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def snapshot(user: User) -> dict[str, Any]:
@@ -139,6 +137,21 @@ async def authenticate(email: str, password: str) -> User | None:
     async with write_tx():
         await user.save(columns=columns)
     return user
+
+
+async def change_password(user: User, current: str, new: str, repeated: str) -> User:
+    """The user's own change: the current password first, then the new one twice."""
+    if await authenticate(user.email, current) is None:
+        raise InputError({"current_password": ["That is not your current password."]})
+    if new != repeated:
+        raise InputError({"new_password2": ["The two new passwords differ."]})
+    return await update_user(user, {"password": new})
+
+
+async def save_hotkeys(user: User, keymap: dict[str, str]) -> None:
+    """The user's workspace keys ({} for the defaults), as app.labelling.hotkeys.clean checked them."""
+    async with write_tx():
+        await User.update({User.hotkeys: keymap}).where(User.id == user.id)
 
 
 async def user_for_token(key: str) -> User | None:

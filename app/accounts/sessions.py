@@ -12,6 +12,7 @@ import secrets
 import time
 
 from app import instance, rows
+from app.clock import now
 from app.db import write_tx
 from app.tables import LoginFailure, Session, User
 
@@ -24,10 +25,6 @@ LOCK = dt.timedelta(minutes=15)
 TOUCH_SECONDS = 300  # last_seen is written at most this often per session, not on every request
 
 _touched: dict[str, float] = {}
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def touch_due(marks: dict[str, float], key: str) -> bool:

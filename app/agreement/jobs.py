@@ -5,17 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.agreement import store
+from app.agreement import report, store
 from app.jobs import JobFailed, handler
 from app.tables import Job, Project
-
-
-async def rescore(project_id: int, user_id: int | None = None) -> None:
-    """Queue a full rescoring, unless one is already waiting (it will see every change)."""
-    from app import jobs
-
-    if not await Job.exists().where(Job.project == project_id, Job.kind == "agreement", Job.state == "queued"):
-        await jobs.enqueue("agreement", project_id=project_id, user_id=user_id, quiet=True)
 
 
 @handler("agreement")
@@ -28,8 +20,6 @@ async def recompute(job: Job) -> dict[str, Any]:
 
 @handler("agreement_summary")
 async def summarize(job: Job) -> dict[str, Any]:
-    from app.agreement import report
-
     project = await Project.objects().where(Project.id == job.project).output(load_json=True).first()
     if project is None:
         raise JobFailed("The project was deleted before the job ran.", {})

@@ -18,9 +18,10 @@ import orjson
 
 from piccolo.querystring import QueryString
 
+from app import jobs
 from app.agreement import metrics
 from app.db import analyze, engine, insert_rows, write_tx
-from app.tables import Task
+from app.tables import Job, Task
 from app.tasks import counters
 from components import ConfigError, parse_config
 
@@ -191,3 +192,9 @@ def metric_names(label_config: str) -> dict[str, str]:
 def _kind_of_control(control: Any) -> str:
     result_type = getattr(control, "result_type", "")
     return metrics.kind_of([{"type": result_type, "value": {}}])
+
+
+async def rescore(project_id: int, user_id: int | None = None) -> None:
+    """Queue a full rescoring, unless one is already waiting (it will see every change)."""
+    if not await Job.exists().where(Job.project == project_id, Job.kind == "agreement", Job.state == "queued"):
+        await jobs.enqueue("agreement", project_id=project_id, user_id=user_id, quiet=True)

@@ -3,42 +3,22 @@ progress in the Job row and the written count checked against the expected count
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.data_export import records
-from app.data_export.formats import FORMATS
+from app.data_export import service
+from app.data_export.schemas import filters_from_params
 from app.jobs import JobFailed, handler, set_progress
-from app.settings import settings
-from app.tables import Job, Project
 
-
-def filters_to_params(filters: records.Filters) -> dict[str, Any]:
-    out = dataclasses.asdict(filters)
-    out["since"] = filters.since.isoformat() if filters.since else None
-    return out
-
-
-def filters_from_params(params: dict[str, Any]) -> records.Filters:
-    values = dict(params)
-    values["since"] = dt.datetime.fromisoformat(values["since"]) if values.get("since") else None
-    return records.Filters(**values)
-
-
-def export_path(job: Job) -> Any:
-    fmt = FORMATS[job.params["format"]]
-    return settings.data_dir / "exports" / str(job.project) / f"project-{job.project}-export-{job.id}.{fmt.extension}"
+if TYPE_CHECKING:
+    from app.tables import Job
 
 
 @handler("export")
 async def export_file(job: Job) -> dict[str, Any]:
-    from app.data_export.api import export_stream
-
-    project = await Project.objects().where(Project.id == job.project).first()
+    project = await service.project_of(job)
     filters = filters_from_params(job.params["filters"])
-    body, expected, counted = await export_stream(project, job.params["format"], filters)
-    path = export_path(job)
+    body, expected, counted = await service.export_stream(project, job.params["format"], filters)
+    path = service.export_path(job)
     path.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     try:

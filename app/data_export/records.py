@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.accounts.api import iso
+from app.clock import iso
+from app.db import is_postgres
 from app.tables import Annotation, FileUpload, Prediction, Review, Task
 
 BATCH = 1000
@@ -119,8 +120,6 @@ async def tasks(project_id: int, filters: Filters) -> AsyncIterator[dict[str, An
 
 async def data_keys(project_id: int) -> list[str]:
     """Every key found in the project's task data (one scan, for CSV columns)."""
-    from app.db import is_postgres
-
     if is_postgres():
         rows = await Task.raw("SELECT DISTINCT jsonb_object_keys(data) AS key FROM lw_task WHERE project = {}", project_id)
     else:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components import LabelConfig
+from components.base import new_id
 
 from app.storable import number, problem
 
@@ -74,8 +75,6 @@ def timestamp(value: Any, fallback: dt.datetime) -> dt.datetime:
 
 
 def checked(result: Any, where: str, data: dict, rules: Rules, warnings: list[str] | None = None) -> list:
-    from components.base import new_id
-
     unstorable = problem(result)  # a prediction's result comes here without its task's check
     if unstorable:
         raise ItemError(f"{where}: result {unstorable}")
@@ -157,7 +156,5 @@ def expand(result: Any, config: LabelConfig, where: str) -> Any:
 
 
 def shorthand(control: Any, value: dict) -> dict[str, Any]:
-    from components.base import new_id
-
     return {"id": new_id(), "from_name": control.name, "to_name": control.to_names[0],
             "type": control.result_type, "value": value}

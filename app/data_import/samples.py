@@ -9,13 +9,13 @@ from collections.abc import AsyncIterator
 
 from PIL import Image, ImageDraw
 
-from app import uploads
-from app.data_import.readers import format_of
-from app.data_import.service import Source, run_import
+from app.data_import.from_uploads import source_of
+from app.data_import.service import run_import
 from app.errors import InputError
 from app.projects import service as projects
 from app.settings import ROOT
 from app.tables import Project, User
+from app.uploads import service as uploads
 from components.starters import starter
 
 SAMPLES = ROOT / "app" / "samples"
@@ -56,7 +56,5 @@ async def create(user: User, kind: str) -> Project:
         stored = [await uploads.save(project.id, user.id, name, once((SAMPLES / name).read_bytes())) for name in files]
     else:
         stored = [await uploads.save(project.id, user.id, f"street-{i}.png", once(street(i))) for i in range(6)]
-    sources = [Source(u.original_name, format_of(u.original_name), path=uploads.settings.upload_dir / u.file,
-                      upload_id=u.id, url=uploads.url_of(u)) for u in stored]
-    await run_import(project, user.id, sources)
+    await run_import(project, user.id, [source_of(u) for u in stored])
     return await Project.objects().where(Project.id == project.id).first()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from app.errors import InputError
+
 # action -> (default key, what it does); the keys follow Label Studio's keymap where it has one
 ACTIONS: dict[str, tuple[str, str]] = {
     "submit": ("ctrl+enter", "Submit (or update) the annotation"),
@@ -44,8 +46,6 @@ def keymap(user: Any) -> dict[str, str]:
 
 def clean(form: dict[str, str], label_keys: set[str] = frozenset()) -> dict[str, str]:
     """The keys a user chose, checked: known actions, keys the browser can report, no two alike."""
-    from app.errors import InputError
-
     chosen: dict[str, str] = {}
     errors: dict[str, list[str]] = {}
     for action, (default, _) in ACTIONS.items():

@@ -11,29 +11,22 @@ import datetime as dt
 import random
 from typing import Any
 
-from piccolo.querystring import QueryString
 
-from app.db import engine, is_postgres, write_tx
 from app import instance
+from app.clock import now
+from app.db import is_postgres, write_tx
+from app.rows import raw
 from app.tables import Project, TaskLock, User
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def lock_ttl() -> dt.timedelta:
     return instance.current().task_lock  # the live setting (Settings → Instance)
 
 
-async def _raw(sql: str, *args: Any) -> list[dict[str, Any]]:
-    return await engine().run_querystring(QueryString(sql, *args))
-
-
 async def _serialise(project_id: int) -> None:
     """Queue choices for one project take turns (SQLite's IMMEDIATE transaction already does)."""
     if is_postgres():
-        await _raw("SELECT pg_advisory_xact_lock(7301, {})", project_id)
+        await raw("SELECT pg_advisory_xact_lock(7301, {})", project_id)
 
 
 def _room(project: Project) -> str:
@@ -59,24 +52,24 @@ async def _candidate(project: Project, user_id: int, moment: dt.datetime) -> int
         score = f"(SELECT MIN(p.score) FROM lw_prediction p WHERE p.task = t.id {version})"
         order = f"CASE WHEN {score} IS NULL THEN 1 ELSE 0 END, {score}, {order}"
         args_order = [project.model_version] * 2 if project.model_version else []
-        rows = await _raw(f"SELECT t.id FROM lw_task t WHERE {where} ORDER BY {order} LIMIT 1", *args, *args_order)
+        rows = await raw(f"SELECT t.id FROM lw_task t WHERE {where} ORDER BY {order} LIMIT 1", *args, *args_order)
         return rows[0]["id"] if rows else None
     if project.sampling == "Uniform sampling" and project.maximum_annotations <= 1:
         # a random starting point in inner-id order, wrapping round: one index seek, not ORDER BY random()
         pivot = random.randint(1, max(1, project.next_inner_id - 1))
         for extra, extra_arg in (("AND t.inner_id >= {}", pivot), ("AND t.inner_id < {}", pivot)):
-            rows = await _raw(f"SELECT t.id FROM lw_task t WHERE {where} {extra} ORDER BY t.inner_id LIMIT 1",
+            rows = await raw(f"SELECT t.id FROM lw_task t WHERE {where} {extra} ORDER BY t.inner_id LIMIT 1",
                               *args, extra_arg)
             if rows:
                 return rows[0]["id"]
         return None
-    rows = await _raw(f"SELECT t.id FROM lw_task t WHERE {where} ORDER BY {order} LIMIT 1", *args)
+    rows = await raw(f"SELECT t.id FROM lw_task t WHERE {where} ORDER BY {order} LIMIT 1", *args)
     return rows[0]["id"] if rows else None
 
 
 async def _requeued_skip(project: Project, user_id: int, moment: dt.datetime) -> int | None:
     """REQUEUE_FOR_ME: once nothing new is left, the tasks this user skipped come back, oldest skip first."""
-    rows = await _raw(
+    rows = await raw(
         f"SELECT t.id FROM lw_task t JOIN lw_annotation a ON a.task = t.id AND a.completed_by = {{}} "
         f"AND a.was_cancelled = {{}} WHERE t.project = {{}} AND t.is_labeled = {{}} AND {_room(project)} "
         f"AND NOT EXISTS (SELECT 1 FROM lw_annotation b WHERE b.task = t.id AND b.completed_by = {{}} "
@@ -87,7 +80,7 @@ async def _requeued_skip(project: Project, user_id: int, moment: dt.datetime) ->
 
 async def _rejected(project_id: int, user_id: int) -> int | None:
     """A task whose annotation by this user a reviewer rejected: it comes back first."""
-    rows = await _raw("SELECT task FROM lw_annotation WHERE project = {} AND completed_by = {} AND review_state = {} "
+    rows = await raw("SELECT task FROM lw_annotation WHERE project = {} AND completed_by = {} AND review_state = {} "
                       "ORDER BY updated_at, id LIMIT 1", project_id, user_id, "rejected")
     return rows[0]["task"] if rows else None
 
@@ -99,7 +92,7 @@ async def _ground_truth_check(project: Project, user_id: int) -> int | None:
     """A task with a ground truth this user has not annotated, at random: a check of their work
     (their annotation is compared with the ground truth on the dashboard). Found from the
     project's ground truths (an index), never by scanning its tasks."""
-    rows = await _raw(
+    rows = await raw(
         "SELECT DISTINCT g.task FROM lw_annotation g WHERE g.project = {} AND g.ground_truth = {} AND NOT EXISTS "
         "(SELECT 1 FROM lw_annotation a WHERE a.task = g.task AND a.completed_by = {}) LIMIT 1000",
         project.id, True, user_id)
@@ -108,7 +101,7 @@ async def _ground_truth_check(project: Project, user_id: int) -> int | None:
 
 async def _held(project_id: int, user_id: int, moment: dt.datetime) -> int | None:
     """A task this user holds a live lock on and has not finished: reopening the queue resumes it."""
-    rows = await _raw(
+    rows = await raw(
         f"SELECT t.id FROM lw_task_lock l JOIN lw_task t ON t.id = l.task WHERE t.project = {{}} "
         f"AND l.\"user\" = {{}} AND l.expire_at > {{}} AND {NOT_MINE} ORDER BY l.id DESC LIMIT 1",
         project_id, user_id, moment, user_id)
@@ -119,9 +112,9 @@ async def _lock(project_id: int, task_id: int, user_id: int, moment: dt.datetime
     """Hold `task_id`: one lock per user and project, so taking a task lets go of the previous one.
     The user's locks in the project are found through their own locks (a handful), never
     through the project's tasks (millions). `page` names the workspace page that holds it."""
-    await _raw('DELETE FROM lw_task_lock WHERE "user" = {} AND task IN (SELECT l.task FROM lw_task_lock l '
+    await raw('DELETE FROM lw_task_lock WHERE "user" = {} AND task IN (SELECT l.task FROM lw_task_lock l '
                'JOIN lw_task t ON t.id = l.task WHERE l."user" = {} AND t.project = {})', user_id, user_id, project_id)
-    await _raw('INSERT INTO lw_task_lock (task, "user", expire_at, page) VALUES ({}, {}, {}, {})', task_id, user_id,
+    await raw('INSERT INTO lw_task_lock (task, "user", expire_at, page) VALUES ({}, {}, {}, {})', task_id, user_id,
                moment + lock_ttl(), page)
 
 
@@ -147,7 +140,7 @@ async def next_task(project: Project, user: User) -> int | None:
             await _lock(project.id, task_id, user.id, moment)
         if random.random() < 0.05:
             # expired locks no longer count, they only take room: clear them now and then
-            await _raw("DELETE FROM lw_task_lock WHERE expire_at <= {}", moment)
+            await raw("DELETE FROM lw_task_lock WHERE expire_at <= {}", moment)
     return task_id
 
 
@@ -159,7 +152,7 @@ async def claim(project: Project, user: User, task_id: int, page: str = "") -> b
         moment = now()
         # a ground-truth task is open to anyone while checks are on: it is a check, not a slot
         check = f" OR {GROUND_TRUTH}" if project.ground_truth_checks else ""
-        rows = await _raw(f"SELECT t.id FROM lw_task t WHERE t.id = {{}} AND t.project = {{}} AND ("
+        rows = await raw(f"SELECT t.id FROM lw_task t WHERE t.id = {{}} AND t.project = {{}} AND ("
                           f"EXISTS (SELECT 1 FROM lw_task_lock l WHERE l.task = t.id AND l.\"user\" = {{}} AND l.expire_at > {{}}) "
                           f"OR {_room(project)}{check})", task_id, project.id, user.id, moment, user.id, moment,
                           *([True] if check else []))

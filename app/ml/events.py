@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from app import jobs
+from app.clock import iso
 from app.ml import service
+from app.tasks.schemas import annotation_json, task_json
 
 if TYPE_CHECKING:
     from app.tables import Annotation, Job, MLBackend, Project, Task
@@ -14,9 +17,6 @@ if TYPE_CHECKING:
 
 def project_payload(project: Project) -> dict[str, Any]:
     """Label Studio's WebhookProject fields the SDKs read (2.x needs id and label_config)."""
-    def iso(value: Any) -> str | None:
-        return value.isoformat() if value is not None else None
-
     return {"id": project.id, "title": project.title, "description": project.description,
             "label_config": project.label_config, "model_version": project.model_version,
             "maximum_annotations": project.maximum_annotations, "created_at": iso(project.created_at),
@@ -25,8 +25,6 @@ def project_payload(project: Project) -> dict[str, Any]:
 
 
 async def _send(project: Project, backend: MLBackend, payload: dict[str, Any], user_id: int | None) -> Job:
-    from app import jobs
-
     # quiet: the annotation is saved; a broker that is down must not turn that into an error
     return await jobs.enqueue("ml_webhook", project_id=project.id, user_id=user_id,
                               params={"backend": backend.id, "payload": payload}, quiet=True)
@@ -39,8 +37,6 @@ async def annotation_changed(project: Project, action: str, annotation: Annotati
     backend = await service.active_backend(project.id)
     if backend is None:
         return
-    from app.tasks.api import annotation_json, task_json
-
     await _send(project, backend, {"action": action, "annotation": annotation_json(annotation),
                                    "task": task_json(task), "project": project_payload(project)},
                 annotation.completed_by)

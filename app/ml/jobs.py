@@ -10,7 +10,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from app.jobs import JobFailed, handler, set_progress
-from app.ml import service
+from app.ml import predictions, service
 from app.ml.client import Answer, MLApi
 from app.settings import settings
 from app.tables import Project
@@ -70,7 +70,7 @@ async def retrieve_predictions(job: Job) -> dict[str, Any]:
         if backend.state != "CO":
             raise JobFailed(f"The ML backend is not reachable: {backend.error_message}", {"backend": backend.id})
         wanted = job.params.get("tasks")
-        todo = await service.missing_version(project.id, wanted, backend.model_version)
+        todo = await predictions.missing_version(project.id, wanted, backend.model_version)
         report: dict[str, Any] = {"backend": backend.id, "model_version": backend.model_version,
                                   "tasks": len(todo) if wanted is None else len(wanted),
                                   "skipped": 0 if wanted is None else len(wanted) - len(todo),
@@ -83,7 +83,7 @@ async def retrieve_predictions(job: Job) -> dict[str, Any]:
 
         async def run_chunk(chunk: list[int]) -> None:
             async with gate:
-                tasks = await service.tasks_for(project.id, chunk)
+                tasks = await predictions.tasks_for(project.id, chunk)
                 # (tasks, retry): tasks asked again one by one after a failed batch are not retried,
                 # or a model that fails on everything would cost three tries per task
                 groups = [([t], True) for t in tasks] if state["one_by_one"] else [(tasks, True)]
@@ -95,7 +95,7 @@ async def retrieve_predictions(job: Job) -> dict[str, Any]:
                     if parsed.one_for_many or parsed.split:
                         groups = [([t], not parsed.split) for t in group] + groups
                         continue
-                    stored = await service.store(project.id, backend.id, parsed.good)
+                    stored = await predictions.store(project.id, backend.id, parsed.good)
                     report["predicted"] += len(stored)
                     report["skipped"] += len({p["task"] for p in parsed.good} - stored)
                     report["failed"] += len(parsed.errors)
@@ -120,8 +120,8 @@ async def retrieve_predictions(job: Job) -> dict[str, Any]:
 
 
 async def _predict(api: MLApi, project: Project, uid: str, config: Any, tasks: list[dict[str, Any]],
-                   retry: bool = True) -> service.Parsed:
-    payload = [service.task_payload(t) for t in tasks]
+                   retry: bool = True) -> predictions.Parsed:
+    payload = [predictions.task_payload(t) for t in tasks]
 
     async def setup_again() -> None:
         # a 1.0.9 backend that restarted has forgotten its model until /setup runs again. Only
@@ -131,13 +131,13 @@ async def _predict(api: MLApi, project: Project, uid: str, config: Any, tasks: l
     call = lambda: api.predict(payload, uid, project.label_config)  # noqa: E731
     answer = await (with_retries(call, setup_again) if retry else call())
     if not answer.ok and len(tasks) > 1 and answer.status is not None and answer.status >= 500:
-        return service.Parsed(split=True)  # the model may choke on one task: the others go one by one
+        return predictions.Parsed(split=True)  # the model may choke on one task: the others go one by one
     if not answer.ok:
-        parsed = service.Parsed()
+        parsed = predictions.Parsed()
         for task in tasks:
             parsed.errors[task["id"]] = f"/predict: {answer.error}"
         return parsed
-    return service.parse_answer(answer.body, tasks, config, api.backend.model_version)
+    return predictions.parse_answer(answer.body, tasks, config, api.backend.model_version)
 
 
 @handler("ml_webhook")

@@ -1,37 +1,28 @@
 """ML backends of a project: their fields as Label Studio names them, their connection state, and
-turning a /predict answer into stored predictions (checked against the config first)."""
+who may see their jobs. Reading and storing /predict answers is in `predictions.py`."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import math
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
-import orjson
-from piccolo.querystring import QueryString
 
 from app import rows, storable
-from app.db import engine, insert_rows, write_tx
+from app.clock import iso, now
+from app.db import write_tx
 from app.errors import InputError
 from app.ml.client import MLApi
 from app.settings import settings
-from app.tables import ApiToken, MLBackend, Project
-from app.tasks import counters
+from app.tables import ApiToken, MLBackend
 
 if TYPE_CHECKING:
-    from components import LabelConfig
+    from app.tables import Project, User
 
 # Label Studio's states and how its UI names them
 STATES = {"CO": "Connected", "DI": "Disconnected", "ER": "Error", "TR": "Training", "PR": "Predicting"}
 AUTH_METHODS = ("NONE", "BASIC_AUTH")
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def backend_json(b: MLBackend) -> dict[str, Any]:
@@ -41,8 +32,7 @@ def backend_json(b: MLBackend) -> dict[str, Any]:
             "is_interactive": b.is_interactive, "is_active": b.is_active, "model_version": b.model_version,
             "auth_method": b.auth_method, "basic_auth_user": b.basic_auth_user,
             "basic_auth_pass_is_set": bool(b.basic_auth_pass), "extra_params": b.extra_params, "timeout": b.timeout,
-            "auto_update": b.auto_update, "created_at": b.created_at.isoformat() if b.created_at else None,
-            "updated_at": b.updated_at.isoformat() if b.updated_at else None}
+            "auto_update": b.auto_update, "created_at": iso(b.created_at), "updated_at": iso(b.updated_at)}
 
 
 def clean_fields(data: Any, partial: bool) -> dict[str, Any]:
@@ -226,135 +216,3 @@ async def check_state(backend: MLBackend, project: Project, api: MLApi | None = 
     backend.state, backend.error_message, backend.model_version = state, message, version
     return backend
 
-
-# -- predictions ---------------------------------------------------------------------------------
-
-def task_payload(task: dict[str, Any]) -> dict[str, Any]:
-    """A task as Label Studio's TaskSimpleSerializer sends it in /predict."""
-    return {"id": task["id"], "data": task["data"], "meta": task["meta"], "created_at": task["created_at"],
-            "updated_at": task["updated_at"], "is_labeled": bool(task["is_labeled"]), "overlap": task["overlap"],
-            "inner_id": task["inner_id"], "total_annotations": task["total_annotations"],
-            "cancelled_annotations": task["cancelled_annotations"], "total_predictions": task["total_predictions"],
-            "project": task["project"], "file_upload": task["file_upload"], "annotations": [], "predictions": [],
-            "comment_count": 0, "unresolved_comment_count": 0, "last_comment_updated_at": None,
-            "updated_by": task["updated_by"], "comment_authors": []}
-
-
-async def tasks_for(project_id: int, task_ids: list[int]) -> list[dict[str, Any]]:
-    """The tasks to send, as plain dicts."""
-    ids = ", ".join(str(int(i)) for i in task_ids) or "0"  # ints only: safe to inline
-    found = await engine().run_querystring(QueryString(
-        "SELECT id, project, inner_id, data, meta, created_at, updated_at, is_labeled, overlap, total_annotations, "
-        "cancelled_annotations, total_predictions, file_upload, updated_by "
-        f"FROM lw_task WHERE project = {{}} AND id IN ({ids}) ORDER BY inner_id", project_id))
-    out = []
-    for row in found:
-        row = dict(row)
-        for key in ("data", "meta"):
-            if isinstance(row[key], str):
-                row[key] = orjson.loads(row[key])
-        for key in ("created_at", "updated_at"):
-            if isinstance(row[key], dt.datetime):
-                row[key] = row[key].isoformat()
-        out.append(row)
-    return out
-
-
-async def missing_version(project_id: int, task_ids: list[int] | None, version: str) -> list[int]:
-    """Tasks (all of the project's, or of `task_ids`) with no prediction of `version`, in order."""
-    where = ""
-    if task_ids is not None:
-        where = f"AND t.id IN ({', '.join(str(int(i)) for i in task_ids) or '0'})"  # ints only
-    found = await engine().run_querystring(QueryString(
-        f"SELECT t.id FROM lw_task t WHERE t.project = {{}} {where} AND NOT EXISTS "
-        "(SELECT 1 FROM lw_prediction p WHERE p.task = t.id AND p.model_version = {}) ORDER BY t.inner_id",
-        project_id, version))
-    return [r["id"] for r in found]
-
-
-@dataclass
-class Parsed:
-    """A /predict answer, sorted out: the predictions to store, and what was wrong per task."""
-
-    good: list[dict[str, Any]] = field(default_factory=list)  # {"task", "result", "score", "model_version"}
-    errors: dict[int, str] = field(default_factory=dict)
-    one_for_many: bool = False  # one result for several tasks: the backend does not batch
-    split: bool = False  # the batch failed as a whole: ask again one task per request
-
-
-def _score(value: Any) -> float | None:
-    """Label Studio's safe_float: a number, else nothing."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def parse_answer(body: Any, tasks: list[dict[str, Any]], config: LabelConfig, fallback_version: str) -> Parsed:
-    """Check every prediction against the config. A task's predictions are kept whole or not at all."""
-    from app.data_import.normalize import ItemError, Rules, checked
-
-    out = Parsed()
-    if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-        for task in tasks:
-            out.errors[task["id"]] = "the answer has no `results` list"
-        return out
-    results = body["results"]
-    if len(results) == 1 and len(tasks) > 1:
-        out.one_for_many = True
-        return out
-    if len(results) != len(tasks):
-        for task in tasks:
-            out.errors[task["id"]] = f"the backend answered {len(results)} results for {len(tasks)} tasks"
-        return out
-    # 1.0.9 puts the version at the top as well as in each result; 2.x only in each result
-    top = body.get("model_version")
-    default_version = fallback_version if top in (None, "") else str(top)
-    rules = Rules(config, [], set(), {}, 0)
-    for task, element in zip(tasks, results):
-        found = element if isinstance(element, list) else [element]  # a list: several predictions for one task
-        kept = []
-        try:
-            if not found:
-                raise ItemError("the backend returned no prediction")
-            for index, item in enumerate(found):
-                where = f"prediction {index}" if len(found) > 1 else "prediction"
-                if not isinstance(item, dict) or not isinstance(item.get("result"), list):
-                    raise ItemError(f"{where} has no `result` list")
-                result = checked(item["result"], where, task["data"], rules, None)
-                version = item.get("model_version")
-                kept.append({"task": task["id"], "result": result, "score": _score(item.get("score")),
-                             "model_version": (default_version if version in (None, "") else str(version))[:255]})
-        except ItemError as exc:
-            out.errors[task["id"]] = str(exc)
-            continue
-        out.good.extend(kept)
-    return out
-
-
-async def store(project_id: int, backend_id: int, predictions: list[dict[str, Any]]) -> set[int]:
-    """Store predictions, except where that task already has one of the same version (a task
-    retrieved twice, or by two jobs at once): nothing is stored twice. Returns the tasks stored."""
-    if not predictions:
-        return set()
-    task_ids = sorted({p["task"] for p in predictions})
-    stamp = now()
-    async with write_tx():
-        await counters.lock_tasks(task_ids)
-        ids = ", ".join(str(int(i)) for i in task_ids)  # ints only
-        have = {(r["task"], r["model_version"]) for r in await engine().run_querystring(QueryString(
-            f"SELECT task, model_version FROM lw_prediction WHERE task IN ({ids})"))}
-        # several predictions of one version for one task in a single answer are all kept
-        fresh = [(p["task"], project_id, backend_id, orjson.dumps(p["result"]).decode(), p["score"],
-                  p["model_version"], stamp, stamp) for p in predictions if (p["task"], p["model_version"]) not in have]
-        await insert_rows("lw_prediction", ["task", "project", "ml_backend", "result", "score", "model_version",
-                                            "created_at", "updated_at"], fresh)
-        stored = sorted({row[0] for row in fresh})
-        if stored:
-            # only the prediction count moves: one statement, not counters.refresh's row per task
-            await engine().run_querystring(QueryString(
-                "UPDATE lw_task SET total_predictions = (SELECT COUNT(*) FROM lw_prediction p WHERE p.task = lw_task.id) "
-                f"WHERE id IN ({', '.join(map(str, stored))})"))
-            await counters.shift(project_id, total_predictions_number=len(fresh))
-    return {row[0] for row in fresh}

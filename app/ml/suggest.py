@@ -8,6 +8,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from app import jobs
+from app.clock import now
 from app.ml import service
 from app.tables import Job
 
@@ -32,7 +33,7 @@ async def on_open(project: Project, task_id: int, user: User) -> Job | None:
         return None
     # one job per task at a time: a reload or a second annotator joins the one already queued,
     # and a task the model just failed on is not asked about again on every open
-    recent = jobs.now() - PATIENCE
+    recent = now() - PATIENCE
     for job in await Job.objects().where(Job.project == project.id, Job.kind == KIND, Job.created_at > recent,
                                          Job.state != "done").output(load_json=True):
         if job.params.get("tasks") == [task_id]:
@@ -54,6 +55,6 @@ async def outcome(project: Project, task_id: int, job_id: int) -> str | None:
     if job.state == "done":
         return "the model's answer was not for the version shown here" if not (job.result or {}).get("errors") \
             else "the model's answer did not fit this project"
-    if job.created_at < jobs.now() - PATIENCE:
+    if job.created_at < now() - PATIENCE:
         return "the model is taking too long"
     return None

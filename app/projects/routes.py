@@ -1,8 +1,8 @@
-"""Project pages: list, create, view, edit, delete (with confirmation), members."""
+"""Project pages: list, create, view, edit, delete (with confirmation), members, and the config
+editor's live preview."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request, get, post
@@ -10,23 +10,21 @@ from litestar.exceptions import NotFoundException
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from app import audit, instance
-from app.accounts import service as accounts
+from app import access, audit, instance, web
 from app.auth import require_admin, user_of
 from app.errors import InputError
 from app.pagination import page_params
-from app.projects import service
-from app.projects.api import project_or_404
-from app.data_export.formats import available
-from app.tables import Job
-from components import ConfigError, parse_config
+from app.projects import config_check, overview, service
 from components.starters import starter, starters
 
 if TYPE_CHECKING:
     from litestar.datastructures import FormMultiDict
 
+    from app.tables import Project
+
 FORM_FIELDS = ("title", "description", "expert_instruction", "label_config", "maximum_annotations",
                "sampling", "show_skip_button", "show_instruction")
+ADMIN = {"guards": [require_admin]}
 
 
 def form_data(form: FormMultiDict) -> dict[str, Any]:
@@ -36,7 +34,8 @@ def form_data(form: FormMultiDict) -> dict[str, Any]:
         if key in FORM_FIELDS:
             data[key] = key in form
     value = str(data["maximum_annotations"]).strip()
-    data["maximum_annotations"] = int(value) if re.fullmatch(r"[0-9]{1,6}", value) else value
+    # not a number: the service names the field; a huge one stays text, never an int() of 5,000 digits
+    data["maximum_annotations"] = int(value) if value.isascii() and value.isdigit() and len(value) <= 6 else value
     return data
 
 
@@ -59,7 +58,7 @@ async def project_list(request: Request) -> Template:
     return Template("projects/list.html", context=context)
 
 
-@get("/projects/new", guards=[require_admin])
+@get("/projects/new", **ADMIN)
 async def project_new(request: Request) -> Template:
     chosen = starter(request.query_params.get("starter", ""))
     return form_page(None, {"title": chosen.title if chosen else "",
@@ -68,7 +67,7 @@ async def project_new(request: Request) -> Template:
                             "sampling": "Sequential sampling", "show_skip_button": True})
 
 
-@post("/projects/new", guards=[require_admin], opt={"audit": "project.create"})
+@post("/projects/new", **ADMIN, opt={"audit": "project.create"})
 async def project_create(request: Request) -> Template | Redirect:
     data = form_data(await request.form())
     try:
@@ -80,55 +79,34 @@ async def project_create(request: Request) -> Template | Redirect:
 
 
 @get("/projects/{project_id:int}")
-async def project_detail(request: Request, project_id: int) -> Template:
-    project = await project_or_404(user_of(request), project_id)
-    try:
-        config = parse_config(project.label_config)
-    except ConfigError as exc:  # saved before a stricter check: say so instead of failing the page
-        preview, keys, config_error = None, [], str(exc)
-    else:
-        preview, keys, config_error = config.render(config.sample_task()["data"], readonly=True), config.data_keys(), None
-    context: dict[str, Any] = {"project": project, "members": [], "users": [], "preview": preview,
-                               "data_keys": keys, "config_error": config_error, "job": None,
-                               "formats": available(config) if config_error is None else []}
-    job_id = request.query_params.get("job", "")
-    if re.fullmatch(r"[0-9]{1,9}", job_id):
-        context["job"] = await Job.objects().where(Job.id == int(job_id), Job.project == project_id).output(
-            load_json=True).first()
-    if user_of(request).role == "admin":
-        context.update(members=await service.list_members(project_id), users=await accounts.list_users())
-    # review is a project role: a member reviewer sees the links, whatever their global role
-    context["reviews"] = await service.member_role(user_of(request), project_id) in ("admin", "reviewer")
-    return Template("projects/detail.html", context=context)
+async def project_detail(request: Request, project: Project) -> Template:
+    job_id = web.id_or_none(request.query_params.get("job", ""))
+    return Template("projects/detail.html", context=await overview.page(user_of(request), project, job_id))
 
 
-@get("/projects/{project_id:int}/edit", guards=[require_admin])
-async def project_edit(request: Request, project_id: int) -> Template:
-    project = await project_or_404(user_of(request), project_id)
+@get("/projects/{project_id:int}/edit", **ADMIN)
+async def project_edit(project: Project) -> Template:
     return form_page(project, {key: getattr(project, key) for key in FORM_FIELDS})
 
 
-@post("/projects/{project_id:int}/edit", guards=[require_admin], opt={"audit": "project.update"})
-async def project_update(request: Request, project_id: int) -> Template | Redirect:
-    project = await project_or_404(user_of(request), project_id)
+@post("/projects/{project_id:int}/edit", **ADMIN, opt={"audit": "project.update"})
+async def project_update(request: Request, project: Project) -> Template | Redirect:
     data = form_data(await request.form())
     try:
         await service.update_project(project, data)
     except InputError as exc:
         return form_page(project, data, exc.errors)
     flash(request, "Project saved.", category="success")
-    return Redirect(f"/projects/{project_id}")
+    return Redirect(f"/projects/{project.id}")
 
 
-@get("/projects/{project_id:int}/delete", guards=[require_admin])
-async def project_delete_confirm(request: Request, project_id: int) -> Template:
-    project = await project_or_404(user_of(request), project_id)
+@get("/projects/{project_id:int}/delete", **ADMIN)
+async def project_delete_confirm(project: Project) -> Template:
     return Template("projects/delete.html", context={"project": project})
 
 
-@post("/projects/{project_id:int}/delete", guards=[require_admin], opt={"audit": "project.delete"})
-async def project_delete(request: Request, project_id: int) -> Template | Redirect:
-    project = await project_or_404(user_of(request), project_id)
+@post("/projects/{project_id:int}/delete", **ADMIN, opt={"audit": "project.delete"})
+async def project_delete(request: Request, project: Project) -> Template | Redirect:
     form = await request.form()
     if form.get("confirm_title", "").strip() != project.title:
         context = {"project": project, "error": "Type the project's title exactly to confirm."}
@@ -139,26 +117,33 @@ async def project_delete(request: Request, project_id: int) -> Template | Redire
     return Redirect("/projects")
 
 
-@post("/projects/{project_id:int}/members", guards=[require_admin], opt={"audit": "member.set"})
-async def member_set(request: Request, project_id: int) -> Redirect:
-    await project_or_404(user_of(request), project_id)
+@post("/projects/{project_id:int}/members", **ADMIN, opt={"audit": "member.set"})
+async def member_set(request: Request, project: Project) -> Redirect:
     form = await request.form()
     user_id = form.get("user", "")
     try:
-        await service.set_member(project_id, int(user_id) if re.fullmatch(r"[0-9]{1,9}", user_id) else user_id,
-                                 form.get("role"))
+        await service.set_member(project.id, web.id_or_none(user_id) or user_id, form.get("role"))
     except InputError as exc:
         audit.refused(request, str(exc))
-    return Redirect(f"/projects/{project_id}#members")
+    return Redirect(f"/projects/{project.id}#members")
 
 
-@post("/projects/{project_id:int}/members/{user_id:int}/remove", guards=[require_admin], opt={"audit": "member.remove"})
-async def member_remove(request: Request, project_id: int, user_id: int) -> Redirect:
-    await project_or_404(user_of(request), project_id)
-    if not await service.remove_member(project_id, user_id):
+@post("/projects/{project_id:int}/members/{user_id:int}/remove", **ADMIN, opt={"audit": "member.remove"})
+async def member_remove(project: Project, user_id: int) -> Redirect:
+    if not await service.remove_member(project.id, user_id):
         raise NotFoundException("Not a member")
-    return Redirect(f"/projects/{project_id}#members")
+    return Redirect(f"/projects/{project.id}#members")
+
+
+@post("/projects/config/preview", **ADMIN, opt={"audit": None})
+async def config_preview(request: Request) -> Template:
+    """The editor posts the config as it is typed (debounced); the answer is the errors or a preview."""
+    form = await request.form()
+    project_id = web.id_or_none(form.get("project_id", ""))
+    project = await access.visible_project(user_of(request), project_id) if project_id else None
+    context = await config_check.preview(form.get("label_config", ""), project)
+    return Template("projects/_config_preview.html", context=context)
 
 
 ROUTES = [home, project_list, project_new, project_create, project_detail, project_edit, project_update,
-          project_delete_confirm, project_delete, member_set, member_remove]
+          project_delete_confirm, project_delete, member_set, member_remove, config_preview]

@@ -7,6 +7,7 @@ from typing import Any
 
 from components import ConfigInvalid, LabelConfig, parse_config
 
+from app.agreement import store as agreement
 from app.db import write_tx
 from app import instance, rows, storable
 from app.errors import InputError
@@ -165,9 +166,7 @@ async def update_project(project: Project, data: dict[str, Any]) -> Project:
             await project.save(columns=[getattr(Project, k) for k in fields] + [Project.updated_at])
         # every stored score combines controls by the weights, and scores ratings by the config's ranges
         if "control_weights" in fields or "label_config" in fields:
-            from app.agreement.jobs import rescore
-
-            await rescore(project.id)
+            await agreement.rescore(project.id)
     return project
 
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from piccolo.querystring import QueryString
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 
-from app.db import engine
+from app.auth import user_of
 from app.projects import service as projects
+from app.rows import raw
+from app.web import MAX_ID, id_or_none
 
 if TYPE_CHECKING:
-    from litestar import Request
+    from litestar.connection import ASGIConnection
+    from litestar.handlers.base import BaseRouteHandler
 
     from app.tables import Project, User
 
@@ -24,20 +27,29 @@ async def may_review(user: User, project: Project) -> bool:
     return await projects.member_role(user, project.id) in ("admin", "reviewer")
 
 
+async def reviewers_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """The guard of the review pages, /projects/{project_id}/…: a project the user cannot see is not
+    found, one where they do not review is forbidden (before any task or annotation is looked up)."""
+    project_id = connection.path_params["project_id"]
+    if not 0 <= project_id <= MAX_ID:  # as app.asgi.before_request, which runs after the guards
+        raise NotFoundException("Not found")
+    role = await projects.member_role(user_of(connection), project_id)
+    if role is None:  # not a member: the project is not visible (admins have a role everywhere)
+        raise NotFoundException(f"No project with id {project_id}")
+    if role not in ("admin", "reviewer"):
+        raise PermissionDeniedException("Only the project's reviewers and admins review")
+
+
 def _number(value: str) -> float | None:
     return float(value) if re.fullmatch(r"(0(\.\d{1,4})?|1(\.0{1,4})?)", value or "") else None
 
 
-def _id(value: str) -> int | None:
-    return int(value) if re.fullmatch(r"[0-9]{1,9}", value or "") else None
-
-
-def params_of(request: Request) -> dict[str, Any]:
-    q = request.query_params
-    page = _id(q.get("page", "1")) or 1
+def params_of(q: Any) -> dict[str, Any]:
+    """The queue's filters from a query string (a multi-dict); anything unusable is no filter."""
+    page = id_or_none(q.get("page", "1")) or 1
     return {"status": q.get("status", "pending") if q.get("status") in ("pending", "reviewed", "all") else "pending",
-            "label": q.get("label", "").strip()[:255], "annotator": _id(q.get("annotator", "")),
-            "with": _id(q.get("with", "")), "min": _number(q.get("min", "")), "max": _number(q.get("max", "")),
+            "label": q.get("label", "").strip()[:255], "annotator": id_or_none(q.get("annotator", "")),
+            "with": id_or_none(q.get("with", "")), "min": _number(q.get("min", "")), "max": _number(q.get("max", "")),
             "page": page}
 
 
@@ -75,15 +87,15 @@ async def tasks(project: Project, params: dict[str, Any]) -> tuple[list[dict[str
 
     async def count(extra: str = "") -> int:
         # counted up to a cap: an exact count of a million-task project's queue is a full scan
-        found = await engine().run_querystring(QueryString(
+        found = await raw(
             f"SELECT COUNT(*) AS n FROM (SELECT 1 FROM lw_task t WHERE {clause}{extra} LIMIT {COUNT_CAP + 1}) AS capped",
-            *args))
+            *args)
         return found[0]["n"]
 
     async def page(extra: str, order: str, limit: int, offset: int) -> list[dict[str, Any]]:
-        return [dict(r) for r in await engine().run_querystring(QueryString(
+        return await raw(
             f"SELECT t.id, t.inner_id, t.agreement, t.total_annotations, t.data FROM lw_task t WHERE {clause}{extra} "
-            f"ORDER BY {order} LIMIT {limit} OFFSET {offset}", *args))]
+            f"ORDER BY {order} LIMIT {limit} OFFSET {offset}", *args)
 
     # scored tasks worst first, then the unscored: two queries, each walking the
     # (project, agreement, inner_id) index, where one ORDER BY over both would sort the project

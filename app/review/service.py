@@ -1,18 +1,14 @@
-"""Review: accepting or rejecting annotations, adjudicating a task into its ground truth, and the
-task's history of these decisions. Every decision is a TaskEvent (who, when, what)."""
+"""Review: accepting or rejecting annotations, and the task's history of these decisions (and of
+adjudications, `adjudication.py`). Every decision is a TaskEvent (who, when, what)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from app import rows
-from app.agreement import metrics
-from app.agreement import store as agreement
 from app.db import write_tx
 from app.errors import InputError
-from app.tables import Annotation, Review, Task, TaskEvent, User
-from app.tasks import counters
+from app.tables import Annotation, Review, TaskEvent, User
 
 if TYPE_CHECKING:
     from app.tables import Project
@@ -20,8 +16,12 @@ if TYPE_CHECKING:
 REVIEW_STATES = ("", "accepted", "rejected", "adjudicated")
 
 
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+async def get_annotation(annotation_id: int) -> Annotation | None:
+    return await rows.one(Annotation, "id = {}", annotation_id)
+
+
+async def annotation_in(project: Project, annotation_id: int) -> Annotation | None:
+    return await rows.one(Annotation, "id = {} AND project = {}", annotation_id, project.id)
 
 
 async def annotations_of(task_id: int) -> list[Annotation]:
@@ -40,9 +40,14 @@ async def record(project_id: int, task_id: int, user: User, action: str, annotat
                                      annotation=annotation, detail=detail))
 
 
-async def decide(project: Project, reviewer: User, annotation: Annotation, accepted: bool, comment: str) -> None:
+async def decide(project: Project, reviewer: User, annotation: Annotation, accepted: bool, comment: str,
+                 seen: str | None = None) -> None:
     """Accept, or reject with a comment: a rejected annotation goes back to its annotator's queue,
-    first, with the comment shown; their update sends it to review again."""
+    first, with the comment shown; their update sends it to review again. `seen`: the annotation's
+    updated_at the reviewer's page showed (a change since then is refused)."""
+    if seen is not None and seen != annotation.updated_at.isoformat():
+        raise InputError({"annotation": ["The annotator changed this annotation since you opened the page: "
+                                         "look at it again."]})
     comment = comment.strip()[:5000]
     if not accepted and not comment:
         raise InputError({"comment": ["Say what is wrong: the annotator sees this comment."]})
@@ -58,59 +63,9 @@ async def decide(project: Project, reviewer: User, annotation: Annotation, accep
                      author=annotation.completed_by)
 
 
-def comparable(result: list[dict]) -> list[dict]:
-    return [r for r in result if isinstance(r, dict) and r.get("type") != "relation"]
-
-
-def has_match(region: dict, other: list[dict]) -> bool:
-    """Whether another annotation's result holds this region (the agreement metric's full match)."""
-    kind = metrics.kind_of([region])
-    return any(metrics.pair_score(kind, [region], [o]) == 1.0 for o in other
-               if isinstance(o, dict) and o.get("from_name") == region.get("from_name"))
-
-
-def agreed_regions(results: list[list[dict]]) -> list[dict]:
-    """The regions every annotator has (the first annotation's copy of each): where adjudication
-    starts when nobody's work is taken whole."""
-    if not results:
-        return []
-    return [r for r in comparable(results[0]) if all(has_match(r, other) for other in results[1:])]
-
-
-def unique_regions(mine: list[dict], others: list[list[dict]]) -> list[dict]:
-    """The regions of one annotation that no other annotation of the task has (the differences)."""
-    return [r for r in comparable(mine) if not any(has_match(r, other) for other in others)]
-
-
-async def adjudicate(project: Project, reviewer: User, task: Task, results: list[dict], source: str,
-                     key: str = "") -> Annotation:
-    """Store the task's ground truth: one adjudicated annotation per task (a later adjudication
-    replaces it), the task's only one marked ground_truth, kept out of the annotators' agreement."""
-    async with write_tx():
-        await counters.lock_tasks([task.id])
-        existing = await rows.one(Annotation, "task = {} AND review_state = {}", task.id, "adjudicated")
-        if existing is not None:
-            await Annotation.update({Annotation.result: results, Annotation.completed_by: reviewer.id,
-                                     Annotation.unique_id: key or existing.unique_id,
-                                     Annotation.updated_at: now()}).where(Annotation.id == existing.id)
-            annotation_id = existing.id
-        else:
-            found = await Annotation.insert(Annotation(
-                task=task.id, project=project.id, completed_by=reviewer.id, result=results, ground_truth=True,
-                review_state="adjudicated", unique_id=key or f"adjudication-{task.id}")).returning(Annotation.id)
-            annotation_id = found[0]["id"]
-        await only_truth(task.id, annotation_id)
-        await counters.refresh(project.id, [task.id])
-        await record(project.id, task.id, reviewer, "adjudicated", annotation_id, source=source, regions=len(results))
-    await agreement.refresh(project, [task.id])
-    return await rows.one(Annotation, "id = {}", annotation_id)
-
-
-async def only_truth(task_id: int, annotation_id: int) -> None:
-    """One ground truth per task: this annotation, and no other."""
-    await Annotation.update({Annotation.ground_truth: False}).where(Annotation.task == task_id,
-                                                                    Annotation.id != annotation_id)
-    await Annotation.update({Annotation.ground_truth: True}).where(Annotation.id == annotation_id)
+def verdict(accepted: bool, annotation: Annotation) -> str:
+    """A decision as the audit log words it."""
+    return ("Accepted" if accepted else "Rejected") + f" annotation {annotation.id} of task {annotation.task}"
 
 
 async def history(task_id: int) -> list[dict[str, Any]]:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from app import rows, storable
+from app.clock import now
 from app.db import data_contains, write_tx
 from app.errors import InputError
 from app.agreement import store as agreement
+from app.data_import.normalize import ItemError, Rules, normalize, prediction
+from app.data_import.service import overlap_of
 from app.ml import events
 from app.projects import service as projects
-from app.tables import (AgreementChoice, AgreementLabel, AgreementPair, Annotation, Prediction, Project, Task,
+from app.tables import (AgreementChoice, AgreementLabel, AgreementPair, Annotation, Prediction, Project, Review, Task,
                         TaskLock, User)
 from app.tasks import counters
 from components import parse_config
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 async def task_in_reach(user: User, task_id: int) -> tuple[Task, Project] | None:
@@ -28,6 +26,18 @@ async def task_in_reach(user: User, task_id: int) -> tuple[Task, Project] | None
         return None
     project = await projects.get_project(user, task.project)
     return (task, project) if project is not None else None
+
+
+async def task_in_project(project: Project, task_id: int) -> Task | None:
+    return await rows.one(Task, "id = {} AND project = {}", task_id, project.id)
+
+
+async def get_annotation(annotation_id: int) -> Annotation | None:
+    return await rows.one(Annotation, "id = {}", annotation_id)
+
+
+async def get_prediction(prediction_id: int) -> Prediction | None:
+    return await rows.one(Prediction, "id = {}", prediction_id)
 
 
 async def sees_all_annotations(user: User, project: Project) -> bool:
@@ -68,7 +78,6 @@ def check_result(project: Project, task: Task, result: Any) -> list:
 
 
 async def create_task(project: Project, data: Any, meta: Any) -> Task:
-    from app.data_import.normalize import ItemError, Rules, normalize
 
     config = parse_config(project.label_config)
     rules = Rules(config, config.required_keys(), set(), {}, 0)
@@ -76,7 +85,6 @@ async def create_task(project: Project, data: Any, meta: Any) -> Task:
         clean = normalize({"data": data, "meta": meta or {}}, rules)
     except ItemError as exc:
         raise InputError({"data": [str(exc)]}) from None
-    from app.data_import.service import overlap_of
 
     async with write_tx():
         inner_id = await counters.next_inner_ids(project.id, 1)
@@ -193,7 +201,6 @@ async def delete_annotation(annotation: Annotation, project: Project) -> None:
 
 
 def clean_prediction(task: Task, config: Any, data: dict[str, Any], where: str = "prediction") -> dict[str, Any]:
-    from app.data_import.normalize import ItemError, Rules, prediction
 
     try:
         return prediction(data, 0, task.data, Rules(config, [], set(), {}, 0))
@@ -267,7 +274,6 @@ SORTS = {"id": Task.inner_id, "updated": Task.updated_at, "annotations": Task.to
 def conditions(project_id: int, status: str = "", annotator: int | None = None, predictions: str = "",
                search: str = "") -> list[Any]:
     """The task list's WHERE: status, an annotator's tasks, with or without predictions, text in the data."""
-    from app.tables import Review
 
     where: list[Any] = [Task.project == project_id]
     if status == "new":
@@ -307,7 +313,6 @@ async def annotators_by_task(task_ids: list[int]) -> dict[int, list[str]]:
 
 
 async def reviewed_ids(task_ids: list[int]) -> set[int]:
-    from app.tables import Review
 
     return {r["task"] for r in await Review.select(Review.task).where(Review.task.is_in(task_ids or [0]))}
 
@@ -346,3 +351,16 @@ async def clear_predictions(project_id: int, task_ids: list[int]) -> int:
 
 ACTIONS = {"delete_tasks": delete_tasks, "delete_tasks_annotations": clear_annotations,
            "delete_tasks_predictions": clear_predictions}
+ACTION_OBJECTS = {"delete_tasks": "tasks", "delete_tasks_annotations": "annotations",
+                  "delete_tasks_predictions": "predictions"}
+
+
+def action_named(name: str) -> tuple[Any, str]:
+    """The data manager's bulk action and what it deletes, or a 400 naming the field."""
+    if name not in ACTIONS:
+        raise InputError({"action": ["Choose what to do with the selected tasks."]})
+    return ACTIONS[name], ACTION_OBJECTS[name]
+
+
+async def predictions_of_project(project_id: int, limit: int = 10_000) -> list[Prediction]:
+    return await rows.many(Prediction, "project = {}", project_id, tail=f"ORDER BY id LIMIT {int(limit)}")

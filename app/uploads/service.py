@@ -1,29 +1,31 @@
-"""Uploaded files: stored in the data folder under a safe name, served only to people (and
+"""Uploaded files: stored in the data folder under a safe name, found again only for people (and
 tokens) allowed in their project, with the stored content type and no way out of the folder."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import mimetypes
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
-from litestar import Request, get
-from litestar.exceptions import NotFoundException
-from litestar.response import File, Redirect
 from PIL import Image, UnidentifiedImageError
 
 from app import instance
-from app.auth import user_of
+from app.data_import.readers import format_of
 from app.db import data_contains, write_tx
 from app.errors import InputError
 from app.projects import service as projects
 from app.settings import settings
-from app.tables import FileUpload
+from app.tables import FileUpload, Task
+
+if TYPE_CHECKING:
+    from litestar.datastructures import UploadFile
+
+    from app.tables import User
 
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -80,9 +82,26 @@ async def save(project_id: int, user_id: int, name: str, chunks: AsyncIterator[b
     return upload
 
 
-def describe(path: Path, name: str) -> tuple[str, int | None, int | None]:
-    from app.data_import.readers import format_of
+async def save_all(project_id: int, user_id: int, files: Iterable[UploadFile]) -> list[FileUpload]:
+    """Store every file, or none: a refused second file takes the first one with it."""
+    saved: list[FileUpload] = []
+    try:
+        for f in files:
+            saved.append(await save(project_id, user_id, f.filename or "upload", chunks_of(f.file)))
+    except BaseException:
+        await forget(saved)
+        raise
+    return saved
 
+
+async def forget(uploaded: list[FileUpload]) -> None:
+    """Delete the files and their rows (a refused import keeps nothing)."""
+    for upload in uploaded:
+        path_of(upload).unlink(missing_ok=True)
+    await FileUpload.delete().where(FileUpload.id.is_in([u.id for u in uploaded] or [0]))
+
+
+def describe(path: Path, name: str) -> tuple[str, int | None, int | None]:
     fmt = format_of(name)
     if fmt is None:
         raise InputError({"file": [f"{name}: this kind of file cannot be imported; use JSON, JSONL, CSV, TSV, TXT "
@@ -105,25 +124,30 @@ def url_of(upload: FileUpload) -> str:
     return f"/data/upload/{upload.file}"
 
 
-async def chunks_of(fileobj, size: int = 1 << 20) -> AsyncIterator[bytes]:
+def path_of(upload: FileUpload) -> Path:
+    return settings.upload_dir / upload.file
+
+
+async def chunks_of(fileobj: IO[bytes], size: int = 1 << 20) -> AsyncIterator[bytes]:
     while chunk := fileobj.read(size):
         yield chunk
 
 
-@get("/data/upload/{project_id:int}/{name:str}")
-async def upload_serve(request: Request, project_id: int, name: str) -> File:
+async def stored_uploads(upload_ids: list[int]) -> list[FileUpload]:
+    return await FileUpload.objects().where(FileUpload.id.is_in(upload_ids or [0]))
+
+
+async def served(user: User, project_id: int, name: str) -> tuple[FileUpload, Path] | None:
+    """A stored upload of a project the user may see, and its file; None for anything else."""
     # every stored name is a safe_name(): anything else (a NUL, a slash, "..") is no upload of ours
-    if not STORED.fullmatch(name) or await projects.get_project(user_of(request), project_id) is None:
-        raise NotFoundException("No such file")
+    if not STORED.fullmatch(name) or await projects.get_project(user, project_id) is None:
+        return None
     upload = await FileUpload.objects().where(FileUpload.file == f"{project_id}/{name}").first()
     folder = (settings.upload_dir / str(project_id)).resolve()
     path = (folder / name).resolve()
     if upload is None or path.parent != folder or not path.is_file():
-        raise NotFoundException("No such file")
-    return File(path=path, media_type=upload.content_type, filename=upload.original_name,
-                content_disposition_type="inline" if upload.content_type in RASTER else "attachment",
-                headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox",
-                         "Cache-Control": "private, max-age=3600"})
+        return None
+    return upload, path
 
 
 def _values(data: object) -> set[str]:
@@ -137,61 +161,41 @@ def _values(data: object) -> set[str]:
     return set()
 
 
-@get(["/tasks/{task_id:int}/presign", "/tasks/{task_id:int}/presign/"])
-async def presign(request: Request, task_id: int) -> Redirect:
-    """Where an ML backend resolves a file of a task that is not a plain upload (Label Studio's
-    presign path; SDK 2.x sends the URI base64-encoded, 1.0.9 raw). Only a URI that occurs in the
-    task's own data is followed, so this is no open redirect."""
-    from app.tasks.service import task_in_reach
-
-    raw = request.query_params.get("fileuri", "")
-    candidates = [raw]
+def uri_in(data: object, fileuri: str) -> str | None:
+    """The URI a presign link asks for (SDK 2.x sends it base64-encoded, 1.0.9 raw), if the task's
+    own data holds it: so the link is no open redirect."""
+    candidates = [fileuri]
     try:
-        candidates.append(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode())
+        candidates.append(base64.urlsafe_b64decode(fileuri + "=" * (-len(fileuri) % 4)).decode())
     except (ValueError, UnicodeDecodeError):
         pass
-    found = await task_in_reach(user_of(request), task_id)
-    if found is None:
-        raise NotFoundException(f"No task with id {task_id}")
-    uri = next((c for c in candidates if c and c in _values(found[0].data)), None)
-    if uri is None:
-        raise NotFoundException("This file is not part of the task's data")
+    return next((c for c in candidates if c and c in _values(data)), None)
+
+
+def fetchable(uri: str) -> str | None:
+    """Where the file of a task's URI is served, or None when it lives in a cloud storage we do not reach."""
     if uri.startswith(("/data/", "http://", "https://")):
-        return Redirect(uri, status_code=302)
+        return uri
     if uri.startswith(("upload/", "/upload/")):
-        return Redirect("/data/" + uri.lstrip("/"), status_code=302)
-    raise NotFoundException(f"No cloud storage is connected here, so {uri.split('://')[0]}:// files cannot be "
-                            "fetched through Labelwell; give the backend its own access to them")
+        return "/data/" + uri.lstrip("/")
+    return None
 
 
-@get(["/data/local-files", "/data/local-files/"])
-async def local_file(request: Request) -> File:
-    """Label Studio's local files serving: `?d=<path>` under LABELWELL_LOCAL_FILES_ROOT (off when
-    unset). Admins may read any file there; others only files their projects' tasks refer to."""
-    if settings.local_files_root is None:
-        raise NotFoundException("Serving local files is off: set LABELWELL_LOCAL_FILES_ROOT")
-    wanted = request.query_params.get("d", "")
+async def local_file(user: User, wanted: str) -> Path | None:
+    """A file under LABELWELL_LOCAL_FILES_ROOT (which must be set): any for an admin, for others
+    only one a task of their projects refers to; None for anything else."""
     root = settings.local_files_root.resolve()
     path = (root / wanted.lstrip("/")).resolve() if "\x00" not in wanted else root  # no path holds a NUL
     if not wanted or not path.is_relative_to(root) or not path.is_file():
-        raise NotFoundException("No such file")
-    user = user_of(request)
+        return None
     if user.role != "admin" and not await _referenced(user, f"/data/local-files/?d={wanted}"):
-        raise NotFoundException("No such file")
-    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return File(path=path, media_type=kind, content_disposition_type="inline" if kind in RASTER else "attachment",
-                headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox",
-                         "Cache-Control": "private, max-age=3600"})
+        return None
+    return path
 
 
-async def _referenced(user: object, url: str) -> bool:
+async def _referenced(user: User, url: str) -> bool:
     """Whether a task in one of the user's projects names this URL (a scan of those projects' data)."""
-    from app.tables import Task
-
     ids = await projects.visible_ids(user)
     if not ids:
         return False
     return bool(await Task.select(Task.id).where(Task.project.is_in(ids), data_contains("lw_task.data", url)).first())
-
-
-ROUTES = [upload_serve, presign, local_file]

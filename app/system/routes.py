@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
-from app.admin import health, job_queue
 from app.audit import note
 from app.auth import require_admin
+from app.system import health, job_queue
 
 
 @get("/settings/health", guards=[require_admin])
 async def health_view() -> Template:
     return Template("admin/health.html", context={"status": await health.system_status()})
-
-
-@get(["/api/health", "/api/health/"], guards=[require_admin])
-async def health_json() -> dict[str, Any]:
-    """Every health check as data, for scripts (the open /health only says the database answers)."""
-    return health.status_json(await health.system_status())
 
 
 @get("/settings/jobs", guards=[require_admin])
@@ -44,4 +37,4 @@ async def job_retry(request: Request, job_id: int) -> Redirect:
     return Redirect(f"/settings/jobs?{back}" if back else "/settings/jobs")
 
 
-ROUTES = [health_view, health_json, jobs_view, job_retry]
+ROUTES = [health_view, jobs_view, job_retry]

@@ -10,6 +10,7 @@ import threading
 
 from kombu.utils.url import sanitize_url
 
+from app.clock import now
 from app.settings import settings
 from app.tables import Worker
 
@@ -21,10 +22,6 @@ FORGET_AFTER = dt.timedelta(days=1)  # rows of workers that died without saying 
 _stop = threading.Event()
 _thread: threading.Thread | None = None
 _name = ""
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def broker_label() -> str:

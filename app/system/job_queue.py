@@ -10,8 +10,9 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.query.functions.aggregate import Count
 
 from app import jobs
-from app.admin import health
+from app.clock import now
 from app.db import is_postgres
+from app.system import health
 from app.tables import JOB_STATES, Job
 
 LIMIT = 50
@@ -52,7 +53,7 @@ async def retried_as(job_ids: list[int]) -> dict[int, int]:
 
 
 async def stale_count() -> int:
-    return await Job.count().where((Job.state == "queued") & (Job.created_at < jobs.now() - STALE_AFTER))
+    return await Job.count().where((Job.state == "queued") & (Job.created_at < now() - STALE_AFTER))
 
 
 class Conflict(HTTPException):

@@ -1,0 +1,54 @@
+"""What the labelling workspace shows: a task's page, the model's suggestion as it arrives, and
+the form re-rendered after a draft save."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from app import instance
+from app.labelling import hotkeys, queue, service
+from app.ml import suggest
+from components import parse_config
+
+if TYPE_CHECKING:
+    from app.tables import Project, Task, User
+
+
+async def page(project: Project, user: User, task: Task, key: str) -> dict[str, Any] | None:
+    """The workspace's context, or None when another annotator holds the task."""
+    state = await service.start(project, user, task)
+    if state.annotation is None and not await queue.claim(project, user, task.id, page=key):
+        return None
+    config = parse_config(project.label_config)
+    return {
+        "project": project, "task": task, "state": state, "key": key,
+        "form": config.render(task.data, state.results, workspace=True), "keymap": hotkeys.keymap(user),
+        "actions": hotkeys.ACTIONS, "previous": await service.previous_task(project, user, state.annotation),
+        # from the project's counters: counting what is left for this user would scan every task
+        "remaining": max(0, project.task_number - project.finished_task_number),
+        "stats": await service.stats(project, user),
+        "lock_seconds": instance.current().task_lock.total_seconds(),
+        "updating": state.annotation is not None and not state.annotation.was_cancelled,
+        # nothing to start from yet: the model is asked now, and the page polls for its answer
+        "suggestion": await suggest.on_open(project, task.id, user) if state.source == "new" else None,
+    }
+
+
+async def suggestion(project: Project, task: Task, job_id: int | None) -> tuple[dict[str, Any], bool]:
+    """The model's prediction rendered into the form, or why there is none; True when the page
+    should stop asking."""
+    # the job before the prediction: it is marked done only after its prediction is stored, so
+    # a prediction that lands between the two reads is never missed
+    reason = await suggest.outcome(project, task.id, job_id) if job_id is not None else "no request"
+    prediction = await service.starting_prediction(project, task.id)
+    context: dict[str, Any] = {"prediction": prediction, "error": None}
+    if prediction is not None:
+        results = [{**item, "origin": "prediction"} for item in prediction.result if isinstance(item, dict)]
+        context["form"] = parse_config(project.label_config).render(task.data, results, workspace=True)
+        return context, True
+    context["error"] = reason
+    return context, reason is not None
+
+
+def form(project: Project, task: Task, results: list[dict[str, Any]]) -> str:
+    return parse_config(project.label_config).render(task.data, results, workspace=True)

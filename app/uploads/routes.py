@@ -1,0 +1,63 @@
+"""Serving files: stored uploads (only in a project the user may see), a task's files for an ML
+backend (Label Studio's presign path), and local files under LABELWELL_LOCAL_FILES_ROOT."""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import TYPE_CHECKING
+
+from litestar import Request, get
+from litestar.exceptions import NotFoundException
+from litestar.response import File, Redirect
+
+from app.auth import user_of
+from app.settings import settings
+from app.uploads import service as uploads
+from app.web import both
+
+if TYPE_CHECKING:
+    from app.tables import Project, Task
+
+# what a served file may not do: be sniffed into something else, run script, be cached by others
+SERVED = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox", "Cache-Control": "private, max-age=3600"}
+
+
+@get("/data/upload/{project_id:int}/{name:str}")
+async def upload_serve(request: Request, project_id: int, name: str) -> File:
+    found = await uploads.served(user_of(request), project_id, name)
+    if found is None:
+        raise NotFoundException("No such file")
+    upload, path = found
+    return File(path=path, media_type=upload.content_type, filename=upload.original_name, headers=dict(SERVED),
+                content_disposition_type="inline" if upload.content_type in uploads.RASTER else "attachment")
+
+
+@get(both("/tasks/{task_id:int}/presign"))
+async def presign(request: Request, api_task: tuple[Task, Project]) -> Redirect:
+    """Where an ML backend resolves a file of a task that is not a plain upload. Only a URI that
+    occurs in the task's own data is followed, so this is no open redirect."""
+    uri = uploads.uri_in(api_task[0].data, request.query_params.get("fileuri", ""))
+    if uri is None:
+        raise NotFoundException("This file is not part of the task's data")
+    url = uploads.fetchable(uri)
+    if url is None:
+        raise NotFoundException(f"No cloud storage is connected here, so {uri.split('://')[0]}:// files cannot be "
+                                "fetched through Labelwell; give the backend its own access to them")
+    return Redirect(url, status_code=302)
+
+
+@get(both("/data/local-files"))
+async def local_file(request: Request) -> File:
+    """Label Studio's local files serving: `?d=<path>` under LABELWELL_LOCAL_FILES_ROOT (off when
+    unset). Admins may read any file there; others only files their projects' tasks refer to."""
+    if settings.local_files_root is None:
+        raise NotFoundException("Serving local files is off: set LABELWELL_LOCAL_FILES_ROOT")
+    path = await uploads.local_file(user_of(request), request.query_params.get("d", ""))
+    if path is None:
+        raise NotFoundException("No such file")
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return File(path=path, media_type=kind, content_disposition_type="inline" if kind in uploads.RASTER else "attachment",
+                headers=dict(SERVED))
+
+
+ROUTES = [upload_serve, presign, local_file]
