@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from litestar.middleware.csrf import CSRFMiddleware
 
 from app.accounts import service as accounts
 from app.accounts import sessions
+from app.csrf import SessionCSRF
 
 if TYPE_CHECKING:
     from litestar.config.csrf import CSRFConfig
@@ -51,14 +51,15 @@ class CSRFUnlessToken:
     """CSRF on every unsafe request that could ride the browser's cookie.
 
     A request with an Authorization header cannot be forged cross-site, and an API request
-    carrying no session cookie has no ambient authority to abuse (it gets 401 from auth)."""
+    carrying no session cookie has no ambient authority to abuse (it gets 401 from auth). The
+    others need the token of their session (app/csrf.py)."""
 
     def __init__(self, app: ASGIApp, config: CSRFConfig) -> None:
         self.app = app
-        self.csrf = CSRFMiddleware(app, config)
+        self.csrf = SessionCSRF(app, config)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self._cannot_be_forged(scope):
+        if scope["type"] != "http" or self._cannot_be_forged(scope):
             await self.app(scope, receive, send)
         else:
             await self.csrf(scope, receive, send)

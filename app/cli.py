@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import functools
 import os
+import signal
 import subprocess
 import sys
+import time
+from typing import TYPE_CHECKING
 
 from app.settings import ROOT, settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 DESCRIPTION = """Labelwell: a self-hosted data-annotation workbench.
 
@@ -28,26 +36,133 @@ def worker_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{path}" if path else str(ROOT)}
 
 
+# how `labelwell serve` stops its worker after a SIGTERM or SIGINT, counted from the signal: a
+# warm shutdown first (the job in hand finishes), then a cold one (the job is handed back and
+# marked interrupted), then SIGKILL; all within the 10 s a supervisor (docker stop) waits
+WORKER_WARM_SECONDS = 6.5  # an idle Celery worker takes 4 to 6 s to stop warm
+WORKER_COLD_SECONDS = 1.5
+MARK_BEFORE_SECONDS = 9.0  # past this, the jobs left running are left for the next start to mark
+
+
+def _die_with(prctl: Callable[..., int], parent: int) -> None:
+    """In the worker's process, before it runs Celery: should `labelwell serve` die without
+    stopping it (kill -9), the kernel sends it SIGTERM, so no worker lives on under init."""
+    prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the server died before the line above
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def start_worker(concurrency: int) -> subprocess.Popen:
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: the child only calls it
+    except (OSError, AttributeError):  # not Linux
+        return subprocess.Popen(worker_command(concurrency), env=worker_env(), cwd=ROOT)
+    return subprocess.Popen(worker_command(concurrency), env=worker_env(), cwd=ROOT,
+                            preexec_fn=functools.partial(_die_with, prctl, os.getpid()))
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as fh:
+                    fields = fh.read().rpartition(b")")[2].split()
+            except OSError:
+                continue
+            if len(fields) > 1 and int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def stop_worker(worker: subprocess.Popen, since: float) -> None:
+    """Warm shutdown, then cold, then kill (its pool processes too), by the deadlines above."""
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)  # again, harmless: Celery is already in its warm shutdown
+    steps = ((since + WORKER_WARM_SECONDS, signal.SIGQUIT), (since + WORKER_WARM_SECONDS + WORKER_COLD_SECONDS, None))
+    for until, then in steps:
+        try:
+            worker.wait(timeout=max(0.0, until - time.monotonic()))
+            return
+        except subprocess.TimeoutExpired:
+            pass
+        if then is not None:
+            print(f"The worker is still busy after {WORKER_WARM_SECONDS:g} s: stopping it cold.", flush=True)
+            worker.send_signal(then)
+    print("The worker did not stop: killing it.", flush=True)
+    for pid in [*_children(worker.pid), worker.pid]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    worker.wait(timeout=5)
+
+
+def fail_interrupted() -> None:
+    """The jobs the stopped worker left running are failed now, not at the next start."""
+    from app.system import recovery
+
+    try:
+        asyncio.run(recovery.fail_orphans(None))
+    except Exception as exc:  # the next worker to start does it anyway
+        print(f"Jobs left running could not be marked interrupted ({type(exc).__name__}: {exc})", flush=True)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
+
+    from app.db import migrate
 
     # the worker and the ML code read these to tell a backend where this server is
     if args.host:
         os.environ["LABELWELL_HOST"] = args.host
     if args.port:
         os.environ["LABELWELL_PORT"] = str(args.port)
-    worker = None
-    if not args.no_worker:
-        worker = subprocess.Popen(worker_command(args.concurrency), env=worker_env(), cwd=ROOT)
     host, port = args.host or settings.host, args.port or settings.port
+    # before the worker starts, so it never meets an old schema (the app's start-up hook then
+    # finds nothing to do, and creates the first admin)
+    asyncio.run(migrate())
+    config = uvicorn.Config("app.asgi:app", host=host, port=port, log_level=args.log_level,
+                            # forwarded headers only from the proxies named in LABELWELL_TRUSTED_PROXIES
+                            proxy_headers=bool(settings.trusted_proxies),
+                            forwarded_allow_ips=list(settings.trusted_proxies) or None,
+                            timeout_graceful_shutdown=3)
+    worker: subprocess.Popen | None = None
+    stopping: list[float] = []
+
+    def begin_stop() -> None:
+        if not stopping:
+            stopping.append(time.monotonic())
+            if worker is not None and worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)  # its warm shutdown runs while the web server drains
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: object) -> None:
+            begin_stop()
+            super().handle_exit(sig, frame)
+
+    server = Server(config)
+
+    def on_signal(sig: int, frame: object) -> None:
+        # outside uvicorn's own handling: before it starts, while the worker stops, and the
+        # signal uvicorn raises again when it is done (which would otherwise end the process
+        # before the worker is stopped)
+        begin_stop()
+        server.should_exit = True
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    if not args.no_worker:
+        worker = start_worker(args.concurrency)
     print(f"Labelwell on http://{host}:{port} (database: {settings.database_url.split('@')[-1]})", flush=True)
     try:
-        # the app's start-up hook migrates the database and creates the first admin
-        uvicorn.run("app.asgi:app", host=host, port=port, proxy_headers=True, log_level=args.log_level)
+        server.run()
     finally:
         if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=30)
+            begin_stop()
+            stop_worker(worker, stopping[0])
+            if time.monotonic() - stopping[0] < MARK_BEFORE_SECONDS:
+                fail_interrupted()
     return 0
 
 

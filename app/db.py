@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import re
 import sqlite3
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -186,6 +187,69 @@ async def migrate() -> None:
     result = await run_forwards("labelwell")
     if not result.success:
         raise RuntimeError(f"database migration failed: {result.message}")
+    if isinstance(db, SQLiteEngine):
+        await asyncio.to_thread(never_reuse_ids, db.path)
+
+
+# SQLite gives a new row max(id) + 1, so deleting the newest row hands its id to the next one
+# (a script holding the old id reaches another object). AUTOINCREMENT counts past every id ever
+# used, as PostgreSQL's sequences do. Piccolo writes `"id" INTEGER PRIMARY KEY`, so after every
+# migration each lw_ table that lacks it is rebuilt with it: no migration can forget.
+_ID_KEY = re.compile(r'((?:"id"|\bid)\s+INTEGER\s+PRIMARY\s+KEY)(?!\s+(?:ASC|DESC)\b)', re.IGNORECASE)
+_AUTOINCREMENT = re.compile(r"\bAUTOINCREMENT\b", re.IGNORECASE)
+
+
+def _tables_reusing_ids(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name LIKE 'lw\\_%' ESCAPE '\\'")
+    return [(name, sql) for name, sql in rows if not _AUTOINCREMENT.search(sql) and _ID_KEY.search(sql)]
+
+
+def never_reuse_ids(path: str) -> list[str]:
+    """Rebuild every lw_ table whose integer key lacks AUTOINCREMENT (SQLite's 12-step table
+    change: create, copy, drop, rename, indexes and triggers again, foreign keys off meanwhile and
+    checked after), in one transaction; the next id follows the table's largest. The tables
+    rebuilt; on a database already converted this is one read of the schema."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        if not _tables_reusing_ids(conn):
+            return []
+        conn.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: set before it
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            todo = _tables_reusing_ids(conn)  # again, holding the lock: another process may have done it
+            broken_before = set(conn.execute("PRAGMA foreign_key_check"))
+            for name, sql in todo:
+                _rebuild(conn, name, sql)
+            broken = set(conn.execute("PRAGMA foreign_key_check")) - broken_before
+            if broken:
+                raise RuntimeError(f"rebuilding {', '.join(n for n, _ in todo)} broke foreign keys: {sorted(broken)[:5]}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return [name for name, _ in todo]
+    finally:
+        conn.close()
+
+
+def _rebuild(conn: sqlite3.Connection, name: str, sql: str) -> None:
+    temp = f"_lw_rebuild_{name}"
+    header = re.compile(rf'^\s*CREATE\s+TABLE\s+(?:"{re.escape(name)}"|{re.escape(name)}\b)', re.IGNORECASE)
+    create, found = header.subn(f'CREATE TABLE "{temp}"', _ID_KEY.sub(r"\1 AUTOINCREMENT", sql, count=1), count=1)
+    if not found:
+        raise RuntimeError(f"cannot read the definition of {name}: {sql[:80]}")
+    attached = [row[0] for row in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL", (name,))]
+    columns = ", ".join(f'"{row[1]}"' for row in conn.execute(f'PRAGMA table_info("{name}")'))
+    conn.execute(create)
+    conn.execute(f'INSERT INTO "{temp}" ({columns}) SELECT {columns} FROM "{name}"')
+    conn.execute(f'DROP TABLE "{name}"')
+    conn.execute(f'ALTER TABLE "{temp}" RENAME TO "{name}"')
+    for statement in attached:
+        conn.execute(statement)
+    # the copy set the table's sequence to its largest id; an empty table starts from nothing
+    conn.execute("DELETE FROM sqlite_sequence WHERE name = ?", (name,))
+    conn.execute(f'INSERT INTO sqlite_sequence (name, seq) SELECT ?, COALESCE(MAX(id), 0) FROM "{name}"', (name,))
 
 
 async def open_pool() -> None:

@@ -14,6 +14,7 @@ import anyio
 
 from app.clock import iso, now
 from app.db import close_pool, open_pool, write_tx
+from app.system import recovery
 from app.tables import Job
 from app.worker import celery_app
 
@@ -94,20 +95,53 @@ async def _set(job_id: int, **values: Any) -> None:
         await Job.update({getattr(Job, k): v for k, v in values.items()}).where(Job.id == job_id)
 
 
+async def claim(job_id: int) -> Job | None:
+    """Take a queued job for this process, or say why not: a message can come twice (the broker
+    hands an unacknowledged job out again after a crash or a timeout), and a job runs once."""
+    token = recovery.me()
+    async with write_tx():
+        job = await get(job_id)
+        if job is not None and job.state == "queued":
+            taken = await Job.update({Job.state: "running", Job.started_at: now(), Job.worker: token}).where(
+                (Job.id == job_id) & (Job.state == "queued")).returning(Job.id)
+            if taken:
+                job.state, job.worker = "running", token
+                return job
+            return None  # another worker took it between the two statements
+    if job is None:
+        log.warning("job %s no longer exists: nothing to run", job_id)
+    elif job.state == "running" and await recovery.interrupt_if_gone(job):
+        log.warning("job %s was delivered again after its worker stopped: marked failed, not run again "
+                    "(Retry runs it)", job_id)
+    elif job.state == "running":
+        log.warning("job %s is running on %s: this second delivery is dropped", job_id,
+                    recovery.worker_name(job.worker) or "another worker")
+    else:
+        log.warning("job %s is %s already: this late delivery is dropped, not run again", job_id, job.state)
+    return None
+
+
+async def _finish(job: Job, **values: Any) -> None:
+    """The outcome, written only by the process that ran the job. If a check took the job for
+    interrupted meanwhile (its worker was unreachable long enough), the true outcome replaces that."""
+    async with write_tx():
+        await Job.update({getattr(Job, k): v for k, v in values.items()}).where(
+            (Job.id == job.id) & (Job.worker == job.worker))
+
+
 async def execute(job_id: int) -> None:
-    job = await get(job_id)
-    if job is None or job.state not in ("queued", "running"):
-        return  # deleted, or already finished by an earlier delivery
-    await _set(job_id, state="running", started_at=now())
+    job = await claim(job_id)
+    if job is None:
+        return
     try:
         result = await HANDLERS[job.kind](job)
     except JobFailed as exc:
-        await _set(job_id, state="failed", error=str(exc), result=exc.result, finished_at=now())
+        await _finish(job, state="failed", error=str(exc), result=exc.result, finished_at=now())
     except Exception as exc:
         log.exception("job %s (%s) failed", job_id, job.kind)
-        await _set(job_id, state="failed", error=f"{type(exc).__name__}: {exc}", finished_at=now())
+        await _finish(job, state="failed", error=f"{type(exc).__name__}: {exc}", finished_at=now())
     else:
-        await _set(job_id, state="done", result=result, progress=Job.total, finished_at=now())
+        await _finish(job, state="done", result=result, progress=Job.total, finished_at=now())
 
 
 async def _in_pool(job_id: int) -> None:
@@ -128,5 +162,6 @@ def run_job(job_id: int) -> None:
 def job_json(job: Job) -> dict[str, Any]:
     return {"id": job.id, "kind": job.kind, "project": job.project, "state": job.state,
             "progress": job.progress, "total": job.total, "result": job.result, "error": job.error,
-            "created_at": iso(job.created_at), "started_at": iso(job.started_at), "finished_at": iso(job.finished_at)}
+            "created_at": iso(job.created_at), "started_at": iso(job.started_at), "finished_at": iso(job.finished_at),
+            "worker": recovery.worker_name(job.worker)}
 

@@ -28,6 +28,7 @@ DOCUMENTED = {
     "LABELWELL_ML_BATCH_SIZE": "`100`",
     "LABELWELL_LOCAL_FILES_ROOT": "unset: off",
     "LABELWELL_AGREEMENT_SYNC_ANNOTATIONS": "`20000`",
+    "LABELWELL_TRUSTED_PROXIES": "unset: none",
 }
 
 
@@ -53,6 +54,9 @@ class Settings:
     ml_batch_size: int
     agreement_sync_annotations: int  # up to this many annotations, a page recomputes the agreement report itself
     local_files_root: Path | None  # Label Studio's LOCAL_FILES_DOCUMENT_ROOT: /data/local-files/?d=… serves under it
+    # addresses (or networks) of reverse proxies whose X-Forwarded-For/-Proto are believed; from
+    # anyone else the headers are ignored, so a client cannot pick the address the login throttle sees
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def is_postgres(self) -> bool:
@@ -114,6 +118,7 @@ def load() -> Settings:
         ml_batch_size=max(1, int(env("LABELWELL_ML_BATCH_SIZE", "100"))),
         agreement_sync_annotations=int(env("LABELWELL_AGREEMENT_SYNC_ANNOTATIONS", "20000")),
         local_files_root=Path(root).expanduser() if (root := env("LABELWELL_LOCAL_FILES_ROOT")) else None,
+        trusted_proxies=tuple(p.strip() for p in (env("LABELWELL_TRUSTED_PROXIES") or "").split(",") if p.strip()),
     )
 
 

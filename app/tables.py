@@ -260,6 +260,55 @@ class AgreementSummary(Table, tablename="lw_agreement_summary"):
     computed_at = Timestamptz(default=TimestamptzNow())
 
 
+class ImportRun(Table, tablename="lw_import"):
+    """An import on its way in. Its rows wait in the three staging tables below, which no page or
+    API reads, until one short transaction copies them into lw_task, lw_annotation and
+    lw_prediction with the counters (app/data_import/staging.py). A run whose process died before
+    that is swept by the next import: an import is all there or not there at all."""
+
+    project = Integer()  # not a foreign key: a run outlives a deleted project until it is swept
+    state = Varchar(length=16, default="staging")  # "staging", then "published" until its rows are cleared
+    owner = Varchar(length=255, default="")  # host:pid:start-time of the process staging it
+    total = Integer(default=0)  # tasks the import brings
+    created_at = Timestamptz(default=TimestamptzNow())
+    seen_at = Timestamptz(default=TimestamptzNow())  # the last staged batch
+
+
+class StagedTask(Table, tablename="lw_import_task"):
+    run = Integer()  # the ImportRun; indexed with seq in the migration
+    seq = Integer()  # 0, 1, 2… in the file's order: the task gets inner id (first free) + seq
+    data = JSONB()
+    meta = JSONB(default={})
+    file_upload = Integer(null=True, default=None)
+    done = Integer(default=0)  # its annotations, skips and predictions, for the task's counters
+    skipped = Integer(default=0)
+    predicted = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class StagedAnnotation(Table, tablename="lw_import_annotation"):
+    run = Integer()
+    seq = Integer()  # the staged task it belongs to
+    completed_by = Integer(null=True, default=None)
+    result = JSONB(default=[])
+    was_cancelled = Boolean(default=False)
+    ground_truth = Boolean(default=False)
+    lead_time = DoublePrecision(default=0.0)
+    unique_id = Varchar(length=64, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class StagedPrediction(Table, tablename="lw_import_prediction"):
+    run = Integer()
+    seq = Integer()
+    result = JSONB(default=[])
+    score = DoublePrecision(null=True, default=None)
+    model_version = Varchar(length=255, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 class Job(Table, tablename="lw_job"):
     """A background job run by the Celery worker; pages poll it for progress."""
 
@@ -275,6 +324,9 @@ class Job(Table, tablename="lw_job"):
     created_at = Timestamptz(default=TimestamptzNow())
     started_at = Timestamptz(null=True, default=None)
     finished_at = Timestamptz(null=True, default=None)
+    # who runs it, set when it starts (app/system/recovery.py): a worker that finds a running job
+    # whose owner is gone marks it failed, and no second delivery runs a job someone still runs
+    worker = Varchar(length=255, default="")
 
 
 class InstanceSetting(Table, tablename="lw_instance_setting"):
@@ -344,3 +396,16 @@ class Worker(Table, tablename="lw_worker"):
     broker = Varchar(length=255, default="")
     started_at = Timestamptz(default=TimestamptzNow())
     seen_at = Timestamptz(default=TimestamptzNow())
+
+
+class IdempotencyKey(Table, tablename="lw_idempotency_key"):
+    """A client's `Idempotency-Key` on an API request that creates something, and the answer it
+    got (app/idempotency.py): the same key again within 24 hours is answered from here. Unique per
+    (user, key), a constraint in the migration; written in the transaction of the work it guards."""
+
+    user = ForeignKey(User, on_delete=OnDelete.cascade)
+    key = Varchar(length=255)
+    request_hash = Varchar(length=64)  # SHA-256 of method, path, query and body
+    status = Integer(default=0)  # the answer's HTTP status; 0 while a claimed request still runs
+    response = Text(default="")  # the answer's JSON, byte for byte
+    created_at = Timestamptz(default=TimestamptzNow())

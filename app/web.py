@@ -66,6 +66,13 @@ def parse_ids(values: Iterable[str], name: str) -> list[int]:
     return [parse_id(v, name) for raw in values for v in str(raw).split(",") if v.strip()]
 
 
+def small_int(value: Any, digits: int = 9) -> int | None:
+    """A count typed in a form (a page, an overlap, a percentage): an int, or None when it is not
+    a whole number of at most `digits` ASCII digits (the caller then names the field)."""
+    text = str(value).strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= digits else None
+
+
 def flag(value: Any) -> bool:
     return str(value).strip().lower() in TRUE
 

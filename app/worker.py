@@ -7,7 +7,7 @@ from __future__ import annotations
 from celery import Celery, signals
 
 from app.settings import settings
-from app.system import heartbeat
+from app.system import heartbeat, recovery
 
 
 def make_celery() -> Celery:
@@ -30,6 +30,8 @@ def make_celery() -> Celery:
         app.conf.broker_transport_options = {
             "data_folder_in": str(queue), "data_folder_out": str(queue),
             "processed_folder": str(processed), "store_processed": False, "control_folder": str(control),
+            # a folder is read often: a job starts a tenth of a second after it is queued, not a second
+            "polling_interval": 0.1,
         }
     return app
 
@@ -37,10 +39,17 @@ def make_celery() -> Celery:
 celery_app = make_celery()
 
 
+@signals.celeryd_after_setup.connect
+def identify_worker(sender: str, **_: object) -> None:
+    # before the pool forks: the processes that run jobs then name this worker (sender: its node name)
+    heartbeat.identify(sender)
+
+
 @signals.worker_ready.connect
 def start_heartbeat(sender: object, **_: object) -> None:
-    # sender is the worker's consumer; its hostname is the worker's node name (celery@host)
-    heartbeat.start(sender.hostname)  # type: ignore[attr-defined]
+    # sender is the worker's consumer; its hostname is the worker's node name (celery@host). After
+    # each beat (the first one as the worker starts), jobs left running by stopped workers are failed
+    heartbeat.start(sender.hostname, after_beat=recovery.sweep)  # type: ignore[attr-defined]
 
 
 @signals.worker_shutdown.connect

@@ -92,9 +92,10 @@ class Server:
 
 
 def launch(data_dir: Path, database_url: str, env_extra: dict[str, str] | None = None,
-           args: tuple[str, ...] = ("--no-worker",), cwd: Path = ROOT) -> Server:
-    """Start `labelwell serve` and wait until /health answers; the caller stops it."""
-    port = free_port()
+           args: tuple[str, ...] = ("--no-worker",), cwd: Path = ROOT, port: int | None = None) -> Server:
+    """Start `labelwell serve` and wait until /health answers; the caller stops it. The same
+    data folder and port again is a restart."""
+    port = port or free_port()
     # the port in the environment too: a worker started later tells ML backends where we are
     env = service_env(data_dir, database_url, LABELWELL_PORT=str(port), **(env_extra or {}))
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -155,3 +155,31 @@ def test_deactivated_user_cannot_log_in_or_use_the_token(server, api, make_user)
     assert server.client(token=token).get("/api/projects").status_code == 401
     response = submit(server.client(), "/login", "/login", {"email": user["email"], "password": user["password"]})
     assert response.status_code == 400
+
+
+def test_csrf_token_is_bound_to_the_session_and_rotates_at_login_and_logout(server, make_user):
+    user = make_user("annotator")
+    client = server.client()
+    before_login = csrf_from(client.get("/login").text)
+    assert submit(client, "/login", "/login", {"email": user["email"], "password": user["password"]}).status_code == 302
+    mine = csrf_from(client.get("/account").text)
+    assert mine != before_login and client.cookies.get("csrftoken") == mine  # rotated by the login itself
+    # the token from before login no longer works, cookie or not
+    stale = client.post("/account/token", data={"_csrf_token": before_login},
+                        headers={"cookie": f"csrftoken={before_login}; lw_session={client.cookies.get('lw_session')}"})
+    assert stale.status_code == 403
+    # another session's token does not work in this one, even sent as the cookie too
+    other = browser(server)
+    theirs = csrf_from(other.get("/account").text)
+    forged = client.post("/account/token", data={"_csrf_token": theirs},
+                         headers={"cookie": f"csrftoken={theirs}; lw_session={client.cookies.get('lw_session')}"})
+    assert forged.status_code == 403
+    assert client.post("/account/token", data={"_csrf_token": mine}).status_code == 302
+    # after logout the old session's token is worth nothing, and a new one is issued at once
+    assert client.post("/logout", data={"_csrf_token": mine}).status_code == 302
+    assert client.cookies.get("csrftoken") not in (None, mine)
+    replay = client.post("/login", data={"_csrf_token": mine, "email": user["email"], "password": user["password"]},
+                         headers={"cookie": f"csrftoken={mine}"})
+    assert replay.status_code == 403
+    odd = client.post("/account/token", data={"_csrf_token": "ÿé漢字"})  # not ASCII: refused, not a 500
+    assert odd.status_code == 403

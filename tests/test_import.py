@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from contextlib import closing
 
 import pytest
 from PIL import Image
@@ -254,3 +255,71 @@ def test_upload_size_limit_is_a_setting(tmp_path, database_url_factory):
             assert not list((tmp_path / "upload" / str(project["id"])).glob("*"))
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("digits", [25, 5000])  # beyond 64 bits; beyond Python's 4,300-digit int() too
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_numbers_too_large_name_file_and_line_and_store_nothing(api, ner_project, fmt, digits):
+    big = "9" * digits
+    result = '[{"id": "a", "from_name": "label", "to_name": "text", "type": "labels", "score": -%s, ' \
+             '"value": {"start": 0, "end": 3, "text": "Ada", "labels": ["PERSON"]}}]' % big
+    fine = '{"text": "fine"}'
+    in_data = '{"text": "Ada", "n": %s}' % big
+    in_result = '{"data": {"text": "Ada"}, "annotations": [{"result": %s}]}' % result
+    for line, item in ((2, in_data), (3, in_result)):
+        content = "\n".join([fine] + [""] * (line - 2) + [item]) + "\n"  # the big one on line `line`
+        if fmt == "json":
+            content, line = f"[\n{fine},\n{item}\n]\n", 3
+        response = upload(api, ner_project["id"], f"big.{fmt}", content)
+        assert response.status_code == 400, response.text[:300]
+        assert response.json()["validation_errors"]["import"] == [
+            f"big.{fmt}, line {line}: holds a number too large to store ({digits:,} digits: whole numbers must fit "
+            "in 64 bits, others in a double)"], response.text[:300]
+    as_body = api.post(f"/api/projects/{ner_project['id']}/import", content='[{"text": "x", "n": %s}]' % big,
+                       headers={"Content-Type": "application/json"})
+    assert as_body.status_code == 400 and "number too large" in as_body.text
+    assert tasks_of(api, ner_project["id"]) == []
+    assert api.get(f"/api/projects/{ner_project['id']}").json()["task_number"] == 0
+
+
+def test_the_largest_64_bit_numbers_are_kept_exactly(api, ner_project):
+    content = '{"text": "a", "n": 18446744073709551615, "m": -9223372036854775808, "id": "123456789012345678901234"}\n'
+    assert upload(api, ner_project["id"], "edge.jsonl", content).status_code == 201
+    assert tasks_of(api, ner_project["id"])[0]["data"] == {
+        "text": "a", "n": 18446744073709551615, "m": -9223372036854775808, "id": "123456789012345678901234"}
+
+
+def test_overlap_cohort_and_labeled_tasks_as_imported(server, api, make_project, sample_config):
+    project = make_project(label_config=sample_config("ner.xml"), maximum_annotations=3, overlap_cohort_percentage=50)
+    me = api.get("/api/current-user/whoami").json()["id"]
+    tasks = [{"data": {"text": f"task {i}"}, "annotations": [{"completed_by": me, "result": []}] * (3 if i < 10 else 1)}
+             for i in range(20)]
+    assert api.post(f"/api/projects/{project['id']}/import", json=tasks).status_code == 201
+    rows = server.query("SELECT inner_id, overlap, is_labeled, total_annotations FROM lw_task WHERE project = $1 "
+                        "ORDER BY inner_id", project["id"])
+    wanted = [3 if (i * 37) % 100 < 50 else 1 for i in range(1, 21)]  # Label Studio's cohort, by inner id
+    assert [r["overlap"] for r in rows] == wanted and {1, 3} == set(wanted)
+    labeled = [bool(r["is_labeled"]) for r in rows]
+    assert labeled == [r["total_annotations"] >= w for r, w in zip(rows, wanted)]
+    counters = api.get(f"/api/projects/{project['id']}").json()
+    assert (counters["finished_task_number"], counters["total_annotations_number"]) == (sum(labeled), 40)
+
+
+def test_a_retried_import_job_that_had_published_imports_nothing_twice(server, api, ner_project):
+    """The worker died after the import was published but before the job was marked done: the job
+    is failed as interrupted, and its retry finds the tasks instead of importing them again."""
+    from tests.helpers import browser, submit, wait_job
+
+    server.start_worker() if not server.workers else None
+    lines = "".join(json.dumps({"text": f"task {i}"}) + "\n" for i in range(3000))
+    job = wait_job(api, upload(api, ner_project["id"], "big.jsonl", lines, "?background=true").json()["id"])
+    assert job["state"] == "done" and job["result"]["task_count"] == 3000
+    server.query("UPDATE lw_job SET state = 'failed', error = 'interrupted by a restart' WHERE id = $1", job["id"])
+    with closing(browser(server)) as admin:
+        assert submit(admin, "/settings/jobs", f"/settings/jobs/{job['id']}/retry", {}).status_code == 302
+    retried = server.query("SELECT id FROM lw_job WHERE kind = 'import' AND id > $1 ORDER BY id", job["id"])[-1]["id"]
+    again = wait_job(api, retried)
+    assert again["state"] == "done" and again["result"]["task_count"] == 3000, again
+    assert "not imported again" in again["result"]["warnings"][0]
+    assert api.get(f"/api/projects/{ner_project['id']}").json()["task_number"] == 3000
+    assert len(server.query("SELECT id FROM lw_task WHERE project = $1", ner_project["id"])) == 3000

@@ -196,7 +196,8 @@ def test_workspace_numbers_that_parse_but_fit_no_column(server, api, team, odd, 
         for what in actions:
             refused = post(web, page, what, {**fields, "c": ["a"]}, **odd)
             assert refused.status_code == 422 and "Must be a number" in refused.text
-        assert post(web, page, "submit", {**fields, "c": ["a"]}, prediction="³").status_code == 200  # no id: ignored
+        refused = post(web, page, "submit", {**fields, "c": ["a"]}, prediction="³")  # no id: named, not stored
+        assert refused.status_code == 422 and "prediction" in refused.text
         assert web.get(f"{html(page).cssselect('.lw-workspace')[0].get('data-base')}/suggestion?job=³").status_code < 500
 
 

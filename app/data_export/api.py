@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.response import File, Stream
 
-from app import clock, jobs
+from app import clock, idempotency, jobs
 from app.auth import user_of
 from app.data_export import service
 from app.data_export.formats import FORMATS
@@ -40,12 +40,13 @@ async def export_formats(request: Request, project: Project) -> list[dict[str, A
 
 
 @post(both("/api/projects/{project_id:int}/exports"), status_code=202, opt={"audit": None})
-async def export_job_create(request: Request, project: Project) -> dict[str, Any]:
-    """A big export as a background job: answers at once; the file is downloaded when the job is done."""
+async def export_job_create(request: Request, project: Project) -> Response:
+    """A big export as a background job: answers at once; the file is downloaded when the job is done.
+    With an Idempotency-Key the key covers the job's creation (it queues a job: see app/idempotency.py)."""
     await service.exportable(user_of(request), project)
     query = request.query_params
-    job = await service.queue_export(user_of(request), project, query.get("exportType", "JSON").upper(), filters_from(query))
-    return jobs.job_json(job)
+    return await idempotency.once_claimed(request, lambda: service.queue_export(
+        user_of(request), project, query.get("exportType", "JSON").upper(), filters_from(query)), jobs.job_json, 202)
 
 
 @get(both("/api/projects/{project_id:int}/exports/{job_id:int}/download"))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from litestar import Request, Response, post
 from litestar.datastructures import UploadFile
 
-from app import jobs
+from app import idempotency, jobs
 from app.auth import require_admin, user_of
 from app.data_import import from_uploads
 from app.data_import.schemas import failure_json, options_from, report_json
@@ -41,8 +41,17 @@ async def receive_files(request: Request, project_id: int, user_id: int) -> list
 @post(both("/api/projects/{project_id:int}/import"), guards=[require_admin],
       request_max_body_size=None, opt={"audit": "tasks.import"})  # uploads stream to disk; the size limit is checked as they arrive
 async def project_import(request: Request, project: Project) -> Response:
+    """With an Idempotency-Key, the key is claimed once the files are stored (their hashes stand for
+    the body) and answered when the import is (see app/idempotency.py); a replay keeps no files."""
     options, user_id = options_from(request.query_params), user_of(request).id
     uploaded = await receive_files(request, project.id, user_id)
+    return await idempotency.once_claimed(request, lambda: import_uploads(project, user_id, uploaded, options),
+                                          fingerprint=[f"{u.original_name}:{u.sha256}" for u in uploaded],
+                                          unused=lambda: uploads.forget(uploaded))
+
+
+async def import_uploads(project: Project, user_id: int, uploaded: list[FileUpload], options: dict) -> Response:
+    """The stored files imported now (201, or 400 with the problems) or by a job (202)."""
     if options.pop("background"):
         job = await from_uploads.queue_import(project, user_id, uploaded, options)
         return Response(jobs.job_json(job), status_code=202)

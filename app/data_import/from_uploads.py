@@ -10,7 +10,7 @@ from typing import Any
 from app import jobs
 from app.agreement import store as agreement
 from app.data_import.readers import format_of
-from app.data_import.service import Report, Source, previous_upload, run_import
+from app.data_import.service import Report, Source, imported_from, previous_upload, run_import
 from app.db import analyze
 from app.tables import FileUpload, Job, Project
 from app.uploads import service as uploads
@@ -60,4 +60,9 @@ async def import_job(job: Job, progress: Callable[[int, int], Awaitable[None]]) 
     """What the import job does: the files it was given, imported with progress."""
     project = await Project.objects().where(Project.id == job.project).first()
     uploaded = await uploads.stored_uploads(job.params["upload_ids"])
+    already = await imported_from(project.id, [u.id for u in uploaded])
+    if already:  # an earlier attempt published them, then its process died before the job was done
+        return Report(task_count=already, warnings=[
+            f"These files were imported by an earlier attempt ({already:,} tasks), which was stopped before it "
+            "could say so: they were not imported again."]), uploaded
     return await import_now(project, job.created_by, uploaded, job.params.get("options", {}), progress), uploaded

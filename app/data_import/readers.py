@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,52 @@ csv.field_size_limit(64 * 1024 * 1024)  # a long text in one cell is a task, not
 TEXT_FORMATS = ("json", "jsonl", "csv", "tsv", "txt")
 IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp",
                "gif": "image/gif", "bmp": "image/bmp"}
+
+
+# a run of 20 digits (19 after a minus) may be an integer beyond 64 bits: orjson reads one as a
+# float (1e25 for 25 nines) or refuses it, and Python's int() refuses more than 4,300 digits outright
+LONG_DIGITS = re.compile(rb"-[0-9]{19}|[0-9]{20}")
+LONG_DIGITS_TEXT = re.compile(r"-[0-9]{19}|[0-9]{20}")
+
+
+class TooLarge(ValueError):
+    """A number in the file that no JSON column stores: an integer beyond 64 bits, or a float
+    beyond a double's range."""
+
+    def __init__(self, literal: str) -> None:
+        self.literal = literal
+        super().__init__(too_large(literal))
+
+
+def too_large(literal: str) -> str:
+    digits = sum(c.isdigit() for c in literal)
+    return (f"holds a number too large to store ({digits:,} digits: whole numbers must fit in 64 bits, "
+            "others in a double)")
+
+
+def _exact_int(literal: str) -> int:
+    if len(literal) <= 20:  # never int() on thousands of digits
+        value = int(literal)
+        if -2**63 <= value < 2**64:
+            return value
+    raise TooLarge(literal)
+
+
+def _exact_float(literal: str) -> float:
+    value = float(literal)
+    if math.isinf(value):
+        raise TooLarge(literal)
+    return value
+
+
+def exact_loads(text: str | bytes) -> Any:
+    """JSON with every number as it is written, or TooLarge for the first one no column can hold."""
+    return json.loads(text, parse_int=_exact_int, parse_float=_exact_float)
+
+
+def line_of(text: str, literal: str) -> int:
+    found = text.find(literal)
+    return text.count("\n", 0, found) + 1 if found >= 0 else 1
 
 
 @dataclass
@@ -69,9 +117,14 @@ def _text_errors(found: Iterator[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
 
 
 def _json(path: Path) -> Iterator[tuple[str, Any]]:
+    text = ""
     try:
         with open(path, encoding="utf-8-sig") as fh:
-            root = json.load(fh)
+            text = fh.read()
+        root = exact_loads(text) if LONG_DIGITS_TEXT.search(text) else json.loads(text)
+    except TooLarge as exc:
+        yield f"line {line_of(text, exc.literal)}", Bad(str(exc))
+        return
     except json.JSONDecodeError as exc:
         yield f"line {exc.lineno}", Bad(f"not valid JSON: {exc.msg} (column {exc.colno})")
         return
@@ -80,6 +133,9 @@ def _json(path: Path) -> Iterator[tuple[str, Any]]:
         return
     except RecursionError:
         yield "line 1", Bad("nested too deeply")
+        return
+    except ValueError as exc:  # anything else the parser refuses is the file's fault, not ours
+        yield "line 1", Bad(f"not valid JSON: {exc}")
         return
     for index, item in enumerate(root if isinstance(root, list) else [root]):
         yield f"item {index}", item
@@ -93,16 +149,30 @@ def _jsonl(path: Path) -> Iterator[tuple[str, Any]]:
             if not raw.strip():
                 continue
             try:
-                yield f"line {number}", orjson.loads(raw)
+                item = orjson.loads(raw)
+                if LONG_DIGITS.search(raw):  # orjson turns a long integer into a float: read it exactly
+                    item = exact_loads(raw)
+            except TooLarge as exc:
+                yield f"line {number}", Bad(str(exc))
             except orjson.JSONDecodeError:
-                try:  # the standard parser says what is wrong in words a person can use
-                    json.loads(raw)
-                    message = "not valid JSON"
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                    message = f"not valid JSON: {getattr(exc, 'msg', exc)}"
-                except RecursionError:
-                    message = "nested too deeply"
-                yield f"line {number}", Bad(message)
+                yield f"line {number}", Bad(_why_not_json(raw))
+            else:
+                yield f"line {number}", item
+
+
+def _why_not_json(raw: bytes) -> str:
+    """The standard parser says what is wrong in words a person can use."""
+    try:
+        exact_loads(raw)
+        return "not valid JSON"
+    except TooLarge as exc:  # orjson refuses what is beyond a double: the number is the problem
+        return str(exc)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return f"not valid JSON: {getattr(exc, 'msg', exc)}"
+    except RecursionError:
+        return "nested too deeply"
+    except ValueError as exc:
+        return f"not valid JSON: {exc}"
 
 
 def _table(path: Path, delimiter: str | None) -> Iterator[tuple[str, Any]]:

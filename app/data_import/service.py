@@ -1,34 +1,29 @@
-"""Importing tasks: check every item first (nothing is stored if anything is wrong), then store in
-batches with the counters, so a million tasks go in with bounded memory."""
+"""Importing tasks: check every item and stage the tasks in batches, so a million tasks go in with
+bounded memory; then publish them all at once with the counters (staging.py). One bad item and
+nothing is published; a crash at any moment leaves all of an import's tasks or none."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import anyio
-import orjson
 
-from app.data_import import readers
+from app.data_import import readers, staging
 from app.data_import.normalize import ItemError, Rules, normalize
-from app.db import insert_rows, write_tx
 from app.settings import settings
 from app.tables import FileUpload, Project, Task, User
-from app.tasks import counters
 from components import parse_config
 
 BATCH = 2000
 LISTED_ERRORS = 20
-TASK_COLUMNS = ["project", "inner_id", "data", "meta", "file_upload", "is_labeled", "overlap", "total_annotations",
-                "cancelled_annotations", "total_predictions", "created_at", "updated_at"]
-ANNOTATION_COLUMNS = ["task", "project", "completed_by", "result", "was_cancelled", "ground_truth", "lead_time",
-                      "unique_id", "created_at", "updated_at"]
-PREDICTION_COLUMNS = ["task", "project", "result", "score", "model_version", "created_at", "updated_at"]
+log = logging.getLogger("labelwell.import")
 
 
 @dataclass
@@ -96,121 +91,114 @@ def prepared(sources: list[Source], rules: Rules) -> Iterator[tuple[Source, str,
                 yield source, where, str(exc)
 
 
-def check_all(sources: list[Source], rules: Rules) -> Report:
-    """The first pass: count and find every problem; store nothing."""
-    report = Report()
-    for source, where, task in prepared(sources, rules):
+def count_items(sources: list[Source], rules: Rules) -> int:
+    """Items in the files, read but not checked (a fifth of the time a check takes): the total
+    a progress bar counts to, and what the import limit is held against before anything is staged."""
+    total = 0
+    for source in sources:
+        if source.fmt in ("txt", "image") and len(rules.required_keys) != 1:
+            total += 1
+        else:
+            total += sum(1 for _ in raw_items(source, rules))
+    return total
+
+
+def refused_outright(total: int) -> Report | None:
+    """An import refused by its size alone, before any item is checked."""
+    if not total:
+        return Report(error_count=1, errors=["No tasks found: the files are empty."])
+    if total > settings.import_max_tasks:
+        return Report(error_count=1, errors=[f"The import has {total:,} tasks; one import may add at most "
+                                             f"{settings.import_max_tasks:,} (LABELWELL_IMPORT_MAX_TASKS)."])
+    return None
+
+
+def checked(batch: list[tuple[Source, str, dict | str]], report: Report) -> list[tuple[int | None, dict]]:
+    """The batch's tasks; its problems and warnings go to `report` (the first LISTED_ERRORS of each)."""
+    tasks = []
+    for source, where, task in batch:
         if isinstance(task, str):
             report.error_count += 1
             if len(report.errors) < LISTED_ERRORS:
                 report.errors.append(f"{source.name}, {where}: {task}")
             continue
-        report.task_count += 1
+        tasks.append((source.upload_id, task))
         for warning in task["warnings"][:LISTED_ERRORS - len(report.warnings)]:
             report.warnings.append(f"{source.name}, {where}: {warning} (kept)")
-        report.annotation_count += len(task["annotations"])
-        report.prediction_count += len(task["predictions"])
-    if not report.task_count and not report.error_count:
-        report.error_count, report.errors = 1, ["No tasks found: the files are empty."]
-    if report.task_count > settings.import_max_tasks:
-        report.error_count += 1
-        report.errors.insert(0, f"The import has {report.task_count:,} tasks; one import may add at most "
-                                f"{settings.import_max_tasks:,} (LABELWELL_IMPORT_MAX_TASKS).")
-    return report
+    return tasks
 
 
 async def run_import(project: Project, user_id: int, sources: list[Source], options: dict[str, Any] | None = None,
                      progress: Callable[[int, int], Awaitable[None]] | None = None) -> Report:
-    """Import everything or nothing; `progress(done, total)` is awaited after each stored batch."""
+    """Import everything or nothing, whatever happens to the process. One pass checks every item
+    and stages the tasks in batches (each its own short transaction, so annotators keep working);
+    one problem anywhere and the staged rows are dropped, otherwise one transaction publishes them
+    all (staging.py). `progress(done, total)` is awaited after each staged batch."""
     started = time.perf_counter()
     options = options or {}
     rules = await rules_for(project, user_id, options)
-    report = await anyio.to_thread.run_sync(check_all, sources, rules)
-    if report.error_count:
-        raise ImportFailed(report)
-    stored = Report()
+    total = await anyio.to_thread.run_sync(count_items, sources, rules)
+    refused = refused_outright(total)
+    if refused:
+        raise ImportFailed(refused)
+    await staging.sweep()  # what imports killed before they published left behind
+    run = await staging.open_run(project.id, total)
+    report, tally = Report(), staging.Tally()
     stream = prepared(sources, rules)
 
     def take() -> list:
         return list(islice(stream, BATCH))
 
+    upcoming: asyncio.Future | None = None
     try:
-        # the next batch is parsed (a thread) while this one is written (the database's thread)
+        # the next batch is read and checked (a thread) while this one is written (the database's thread)
         upcoming = asyncio.ensure_future(anyio.to_thread.run_sync(take))
         while batch := await upcoming:
             upcoming = asyncio.ensure_future(anyio.to_thread.run_sync(take))
-            await store(project.id, [(s, t) for s, _, t in batch if isinstance(t, dict)], stored,
-                        bool(options.get("return_task_ids")))
-            if progress:
-                await progress(stored.task_count, report.task_count)
+            tasks = checked(batch, report)
+            if not report.error_count:  # after a problem, the rest is only checked, to list them all
+                await staging.stage(run, tasks, tally)
+                if progress:
+                    await progress(tally.tasks, total)
+        if report.error_count:
+            raise ImportFailed(report)
+        published = await staging.publish(run, project.id, tally, bool(options.get("return_task_ids")))
     except BaseException:
-        upcoming.cancel()
-        await undo(project.id, sources, stored)
+        if upcoming is not None:
+            upcoming.cancel()
+        await _clear(run, tally.tasks)
         raise
-    stored.warnings = report.warnings
+    await _clear(run, tally.tasks)
+    stored = Report(task_count=tally.tasks, annotation_count=tally.annotations, prediction_count=tally.predictions,
+                    task_ids=published.task_ids, warnings=report.warnings)
     stored.duration = round(time.perf_counter() - started, 3)
     return stored
 
 
-def dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
+async def _clear(run: int, staged: int) -> None:
+    """Staged rows are of no use once published or given up; a failure here only leaves them
+    for the next import's sweep (they are invisible either way)."""
+    with anyio.CancelScope(shield=True):  # a cancelled request still clears up after itself
+        try:
+            await staging.clear(run, staged)
+        except Exception:
+            log.exception("could not clear import run %s; the next import sweeps it", run)
 
 
 def overlap_of(inner_id: int, maximum: int, cohort: int) -> int:
     """Label Studio's overlap cohort: only `cohort` percent of tasks want several annotators
-    (spread evenly by inner id, so it is the same on every run)."""
+    (spread evenly by inner id, so it is the same on every run). staging.overlap_sql is the same
+    rule in SQL, for imports."""
     return maximum if maximum > 1 and (inner_id * 37) % 100 < cohort else 1
 
 
-async def store(project_id: int, batch: list[tuple[Source, dict]], report: Report, want_ids: bool) -> None:
-    async with write_tx():
-        row = await Project.select(Project.maximum_annotations, Project.overlap_cohort_percentage).where(
-            Project.id == project_id).first()
-        first = await counters.next_inner_ids(project_id, len(batch))
-        tasks, labeled = [], 0
-        for offset, (source, task) in enumerate(batch):
-            overlap = overlap_of(first + offset, row["maximum_annotations"], row["overlap_cohort_percentage"])
-            done = sum(1 for a in task["annotations"] if not a["was_cancelled"])
-            labeled += done >= overlap
-            tasks.append((project_id, first + offset, dumps(task["data"]), dumps(task["meta"]), source.upload_id,
-                          done >= overlap, overlap, done, len(task["annotations"]) - done, len(task["predictions"]),
-                          task["created_at"], task["updated_at"]))
-        await insert_rows("lw_task", TASK_COLUMNS, tasks)
-        # the new rows' ids are needed only to attach annotations and predictions, or when asked for
-        needs_ids = want_ids or any(task["annotations"] or task["predictions"] for _, task in batch)
-        ids = {r["inner_id"]: r["id"] for r in await Task.select(Task.id, Task.inner_id).where(
-            Task.project == project_id, Task.inner_id >= first, Task.inner_id < first + len(batch))} if needs_ids else {}
-        annotations, predictions = [], []
-        for offset, (_, task) in enumerate(batch):
-            if not (task["annotations"] or task["predictions"]):
-                continue
-            task_id = ids[first + offset]
-            annotations += [(task_id, project_id, a["completed_by"], dumps(a["result"]), a["was_cancelled"],
-                             a["ground_truth"], a["lead_time"], a["unique_id"], a["created_at"], a["updated_at"])
-                            for a in task["annotations"]]
-            predictions += [(task_id, project_id, dumps(p["result"]), p["score"], p["model_version"], p["created_at"],
-                             p["created_at"]) for p in task["predictions"]]
-        await insert_rows("lw_annotation", ANNOTATION_COLUMNS, annotations)
-        await insert_rows("lw_prediction", PREDICTION_COLUMNS, predictions)
-        skipped = sum(1 for a in annotations if a[4])
-        await counters.shift(project_id, task_number=len(batch), total_annotations_number=len(annotations) - skipped,
-                             skipped_annotations_number=skipped, total_predictions_number=len(predictions),
-                             finished_task_number=labeled)
-    report.task_count += len(batch)
-    report.annotation_count += len(annotations)
-    report.prediction_count += len(predictions)
-    if want_ids:
-        report.task_ids += [ids[first + i] for i in range(len(batch))]
-
-
-async def undo(project_id: int, sources: Iterable[Source], stored: Report) -> None:
-    """A failure half-way (the process, the disk): take back what this import stored."""
-    uploads = [s.upload_id for s in sources if s.upload_id]
-    if not uploads or not stored.task_count:
-        return
-    async with write_tx():
-        await Task.delete().where(Task.file_upload.is_in(uploads))
-        await counters.recount_project(project_id)
+async def imported_from(project_id: int, upload_ids: list[int]) -> int:
+    """Tasks already imported from these uploads. An import publishes all its tasks or none, so
+    any means the whole import happened: a job retried after its process died once it had
+    published (before it could say so) finds them and does not import them twice."""
+    if not upload_ids:
+        return 0
+    return await Task.count().where(Task.project == project_id, Task.file_upload.is_in(upload_ids))
 
 
 async def previous_upload(project_id: int, sha256: str, except_id: int) -> FileUpload | None:

@@ -12,6 +12,7 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count, Sum
 
 from app import rows
+from app.clock import now
 from app.db import write_tx
 from app.errors import InputError
 from app.agreement import store as agreement
@@ -19,6 +20,7 @@ from app.labelling import queue
 from app.ml import events
 from app.tables import Annotation, AnnotationDraft, Prediction, Project, Task, TaskLock, User
 from app.tasks import counters
+from app.web import optional_id
 from components import parse_config
 from components.base import Problem
 
@@ -173,7 +175,7 @@ async def save_draft(project: Project, user: User, task: Task, fields: dict[str,
         elif revision >= draft.revision:
             await AnnotationDraft.update({AnnotationDraft.result: results, AnnotationDraft.lead_time: lead_time,
                                           AnnotationDraft.revision: revision, AnnotationDraft.parent_prediction: prediction_id,
-                                          AnnotationDraft.updated_at: queue.now()}).where(AnnotationDraft.id == draft.id)
+                                          AnnotationDraft.updated_at: now()}).where(AnnotationDraft.id == draft.id)
         if fields.get("release"):  # the page's goodbye, with its unsaved work
             await queue.release_in_tx(task.id, user.id, key)
         else:  # work goes on: the hold is renewed
@@ -182,8 +184,7 @@ async def save_draft(project: Project, user: User, task: Task, fields: dict[str,
 
 
 def _prediction_id(fields: dict[str, list[str]]) -> int | None:
-    raw = (fields.get("prediction") or [""])[0]
-    return int(raw) if raw.isascii() and raw.isdigit() and int(raw) < 2**31 else None  # not "³"
+    return optional_id((fields.get("prediction") or [""])[0], "prediction")
 
 
 async def _store(project: Project, user: User, task: Task, fields: dict[str, list[str]], results: list[dict],
@@ -203,7 +204,7 @@ async def _store(project: Project, user: User, task: Task, fields: dict[str, lis
         if own is not None:
             await Annotation.update({
                 Annotation.result: results, Annotation.was_cancelled: cancelled, Annotation.lead_time: lead_time,
-                Annotation.unique_id: key, Annotation.updated_at: queue.now(),
+                Annotation.unique_id: key, Annotation.updated_at: now(),
                 # changed work goes back to review (a rejection's comment stays in the task's history)
                 Annotation.review_state: "", Annotation.review_comment: "",
                 Annotation.parent_prediction: prediction_id if prediction_id is not None else own.parent_prediction,

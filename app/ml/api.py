@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from litestar import Request, Response, delete, get, patch, post
 from litestar.exceptions import SerializationException
 
-from app import access, audit, jobs
+from app import access, audit, idempotency, jobs
 from app.auth import require_admin, user_of
 from app.errors import InputError
 from app.ml import events, model_page, predictions, retrieval, service
@@ -42,7 +42,8 @@ async def ml_list(request: Request) -> list[dict[str, Any]]:
 async def ml_create(request: Request, data: dict[str, Any]) -> Response:
     """Adds the backend, then checks it (/health, /setup): the answer carries its state."""
     project = await _project(request, data.get("project"))
-    return Response(service.backend_json(await service.create_backend(project, data)), status_code=201)
+    # claim-first: the backend check (/health, /setup) may take seconds, too long to hold the write lock
+    return await idempotency.once_claimed(request, lambda: service.create_backend(project, data), service.backend_json)
 
 
 @get(both("/api/ml/{backend_id:int}"), guards=[require_admin])

@@ -24,6 +24,7 @@ HEALTH_TIMEOUT = 3.0
 SETUP_TIMEOUT = 10.0
 CONNECT_TIMEOUT = 3.0
 USER_AGENT = "labelwell (label-studio-ml compatible)"
+MESSAGE_CHARS = 300
 
 
 @dataclass
@@ -44,13 +45,19 @@ class Answer:
 
 
 def _message(response: httpx.Response, body: Any) -> str:
-    """What the backend said went wrong, short enough for a page: the SDK's `detail`, else the text."""
+    """What the backend said went wrong, short enough for a page: the status and the SDK's own
+    `detail` (or `error`, …) message. Never the body otherwise: a URL pointing at some other
+    internal service must not turn this server into a way of reading its answers."""
     if isinstance(body, dict):
         for key in ("detail", "error", "errors", "message"):
-            if body.get(key):
-                return f"HTTP {response.status_code}: {str(body[key])[:500]}"
-    text = response.text.strip().replace("\n", " ")
-    return f"HTTP {response.status_code}: {text[:300] or response.reason_phrase}"
+            if isinstance(body.get(key), (str, int, float)) and str(body[key]).strip():
+                return f"HTTP {response.status_code}: {str(body[key]).strip()[:MESSAGE_CHARS]}"
+    return f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+
+
+def speaks_ml(answer: Answer) -> bool:
+    """A /health answer in the label_studio_ml SDK's shape ({"status": "UP", …}, both generations)."""
+    return answer.ok and isinstance(answer.body, dict) and answer.body.get("status") == "UP"
 
 
 class MLApi:
@@ -58,6 +65,7 @@ class MLApi:
 
     def __init__(self, backend: MLBackend) -> None:
         self.backend = backend
+        self.speaks_ml = False  # until /health answers as a label_studio_ml backend: no token in /setup
         auth = None
         if backend.auth_method == "BASIC_AUTH" and backend.basic_auth_user:
             auth = httpx.BasicAuth(backend.basic_auth_user, backend.basic_auth_pass)
@@ -86,14 +94,15 @@ class MLApi:
         except orjson.JSONDecodeError:
             body = None
             if response.is_success:
-                return Answer(response.status_code, None, f"HTTP {response.status_code} but the answer is not JSON: "
-                                                          f"{response.text[:120]!r}")
+                return Answer(response.status_code, None, f"HTTP {response.status_code} but the answer is not JSON")
         if not response.is_success:
             return Answer(response.status_code, body, _message(response, body))
         return Answer(response.status_code, body)
 
     async def health(self) -> Answer:
-        return await self.call("GET", "/health", timeout=HEALTH_TIMEOUT)
+        answer = await self.call("GET", "/health", timeout=HEALTH_TIMEOUT)
+        self.speaks_ml = speaks_ml(answer)
+        return answer
 
     async def setup(self, project_uid: str, schema: str, hostname: str, access_token: str) -> Answer:
         # 1.0.9 reads hostname and access_token (to fetch task files back); 2.x reads extra_params.

@@ -3,7 +3,6 @@ or the Model page's form) and the job that asks the project's active backend for
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from app import jobs
@@ -11,7 +10,7 @@ from app.errors import InputError
 from app.ml import predictions, service
 from app.tasks import service as tasks
 from app.tasks.filters import filters_of, list_params
-from app.web import parse_id
+from app.web import parse_id, parse_ids
 
 if TYPE_CHECKING:
     from app.tables import Project, User
@@ -60,5 +59,5 @@ async def form_tasks(project: Project, form: Any, query: Any) -> list[int] | Non
     if form.get("scope") == "matching":
         return await tasks.ids_filtered(project.id, filters_of(list_params(query)))
     if "ids" in form:
-        return [int(i) for i in form.getall("ids") if re.fullmatch(r"[0-9]{1,10}", i)]
+        return parse_ids(form.getall("ids"), "ids")
     return None

@@ -183,7 +183,9 @@ async def access_token(project: Project) -> str:
 
 
 async def send_setup(api: MLApi, project: Project) -> Any:
-    return await api.setup(project_uid(project), project.label_config, settings.hostname, await access_token(project))
+    # the owner's token goes only to what answered /health as a label_studio_ml backend
+    token = await access_token(project) if api.speaks_ml else ""
+    return await api.setup(project_uid(project), project.label_config, settings.hostname, token)
 
 
 async def check_state(backend: MLBackend, project: Project, api: MLApi | None = None) -> MLBackend:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from litestar import Request, Response, delete, get, patch, post
 from litestar.exceptions import NotFoundException
 
-from app import audit, jobs
+from app import audit, idempotency, jobs
 from app.auth import require_admin, user_of
 from app.pagination import page_params, paginated
 from app.projects import config_check, service
@@ -29,8 +29,8 @@ async def project_list(request: Request) -> dict[str, Any]:
 
 
 @post(both("/api/projects"), **ADMIN, opt={"audit": "project.create"})
-async def project_create(request: Request, data: dict[str, Any]) -> dict[str, Any]:
-    return project_json(await service.create_project(user_of(request), data))
+async def project_create(request: Request, data: dict[str, Any]) -> Response:
+    return await idempotency.once(request, lambda: service.create_project(user_of(request), data), project_json)
 
 
 @get(both("/api/projects/{project_id:int}"))

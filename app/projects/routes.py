@@ -34,8 +34,8 @@ def form_data(form: FormMultiDict) -> dict[str, Any]:
         if key in FORM_FIELDS:
             data[key] = key in form
     value = str(data["maximum_annotations"]).strip()
-    # not a number: the service names the field; a huge one stays text, never an int() of 5,000 digits
-    data["maximum_annotations"] = int(value) if value.isascii() and value.isdigit() and len(value) <= 6 else value
+    # not a small whole number: passed on as typed, and the service names the field
+    data["maximum_annotations"] = web.small_int(value, 6) if web.small_int(value, 6) is not None else value
     return data
 
 

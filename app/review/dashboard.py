@@ -10,6 +10,7 @@ from urllib.parse import quote
 from app.agreement import charts, report
 from app.errors import InputError
 from app.projects import service as projects
+from app.web import small_int
 from components import parse_config
 
 if TYPE_CHECKING:
@@ -61,8 +62,9 @@ async def save_settings(project: Project, form: Any) -> tuple[bool, str]:
     if isinstance(weights, str):
         return False, weights
     checks = str(form.get("ground_truth_checks", "0")).strip()
+    # not a small whole number: passed on as typed, and the project's check names the field
     changes: dict[str, Any] = {"annotators_see_others": "annotators_see_others" in form,
-                               "ground_truth_checks": int(checks) if checks.isascii() and checks.isdigit() else checks}
+                               "ground_truth_checks": small_int(checks) if small_int(checks) is not None else checks}
     if weights != (project.control_weights or {}):  # a full rescoring only when the weights moved
         changes["control_weights"] = weights
     try:

@@ -12,7 +12,7 @@ from piccolo.query.functions.aggregate import Count
 from app import jobs
 from app.clock import now
 from app.db import is_postgres
-from app.system import health
+from app.system import health, recovery
 from app.tables import JOB_STATES, Job
 
 LIMIT = 50
@@ -35,6 +35,8 @@ async def list_jobs(states: tuple[str, ...], kind: str) -> tuple[list[dict[str, 
     rows = await Job.select(
         *Job.all_columns(), Job.project.title.as_alias("project_title"), Job.created_by.email.as_alias("creator"),
     ).where(where).order_by(Job.id, ascending=False).limit(LIMIT).output(load_json=True)
+    for row in rows:
+        row["worker_name"] = recovery.worker_name(row["worker"])
     return rows, await Job.count().where(where)
 
 

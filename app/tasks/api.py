@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from litestar import Request, Response, delete, get, patch, post
 
-from app import access, audit, web
+from app import access, audit, idempotency, web
 from app.auth import require_admin, user_of
 from app.errors import InputError
 from app.pagination import page_params
@@ -39,9 +39,10 @@ async def task_list(request: Request) -> dict[str, Any]:
 
 
 @post(both("/api/tasks"), **ADMIN, opt={"audit": "task.create"})
-async def task_create(request: Request, data: dict[str, Any]) -> dict[str, Any]:
+async def task_create(request: Request, data: dict[str, Any]) -> Response:
     project = await access.visible_project(user_of(request), web.body_id(data.get("project"), "project"))
-    return task_json(await service.create_task(project, data.get("data"), data.get("meta")), [], [])
+    return await idempotency.once(request, lambda: service.create_task(project, data.get("data"), data.get("meta")),
+                                  lambda task: task_json(task, [], []))
 
 
 @get(both("/api/tasks/{task_id:int}"))
@@ -71,9 +72,11 @@ async def annotation_list(request: Request, api_task: tuple[Task, Project]) -> l
 
 
 @post(both("/api/tasks/{task_id:int}/annotations"), opt={"audit": None})
-async def annotation_create(request: Request, api_task: tuple[Task, Project], data: dict[str, Any]) -> dict[str, Any]:
+async def annotation_create(request: Request, api_task: tuple[Task, Project], data: dict[str, Any]) -> Response:
+    """One live annotation per user and task: a second one answers 409 with the first one's id."""
     task, project = api_task
-    return annotation_json(await service.create_annotation(user_of(request), task, project, data))
+    return await idempotency.once(request, lambda: service.create_annotation(user_of(request), task, project, data),
+                                  annotation_json)
 
 
 @get(both("/api/annotations/{annotation_id:int}"))
@@ -110,9 +113,9 @@ async def prediction_list(request: Request) -> list[dict[str, Any]]:
 
 
 @post(both("/api/predictions"), **ADMIN, opt={"audit": "prediction.create"})
-async def prediction_create(request: Request, data: dict[str, Any]) -> dict[str, Any]:
+async def prediction_create(request: Request, data: dict[str, Any]) -> Response:
     task, project = await access.reached_task(user_of(request), web.body_id(data.get("task"), "task"))
-    return prediction_json(await service.create_prediction(task, project, data))
+    return await idempotency.once(request, lambda: service.create_prediction(task, project, data), prediction_json)
 
 
 @get(both("/api/predictions/{prediction_id:int}"))
@@ -133,9 +136,9 @@ async def prediction_delete(request: Request, prediction: tuple[Prediction, Task
 
 
 @post(both("/api/projects/{project_id:int}/import/predictions"), **ADMIN, opt={"audit": "predictions.import"})
-async def predictions_import(project: Project, data: list[dict[str, Any]]) -> Response:
+async def predictions_import(request: Request, project: Project, data: list[dict[str, Any]]) -> Response:
     """Label Studio's bulk form: [{"task": id, "result": …, "score": …, "model_version": …}]; all or nothing."""
-    return Response({"created": await service.import_predictions(project, data)}, status_code=201)
+    return await idempotency.once(request, lambda: service.import_predictions(project, data), lambda n: {"created": n})
 
 
 ROUTES = [task_list, task_create, task_detail, task_update, task_delete, annotation_list, annotation_create,

@@ -9,6 +9,7 @@ from app.review import service as review
 from app.tables import Task
 from app.tasks import service
 from app.tasks.filters import filters_of, list_params
+from app.web import small_int
 from components import ConfigError, parse_config
 
 if TYPE_CHECKING:
@@ -53,8 +54,7 @@ async def task_list(user: User, project: Project, query: Any) -> dict[str, Any]:
     params["me"] = user.email
     if not sees_all and params["annotator"] not in (None, user.id):
         params["annotator"] = user.id  # nobody else's work to filter by
-    page = query.get("page", "1")
-    page = int(page) if page.isascii() and page.isdigit() and 0 < len(page) <= 6 and int(page) > 0 else 1
+    page = max(1, small_int(query.get("page", "1"), 6) or 1)
     try:
         keys = parse_config(project.label_config).required_keys()
     except ConfigError:

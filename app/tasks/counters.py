@@ -28,6 +28,12 @@ async def next_inner_ids(project_id: int, count: int) -> int:
     return rows[0]["next_inner_id"] - count
 
 
+async def labeled_between(project_id: int, first: int, end: int) -> int:
+    """Labeled tasks with inner ids in [first, end): what an import adds to finished_task_number."""
+    return await Task.count().where(Task.project == project_id, Task.is_labeled.eq(True),
+                                    Task.inner_id >= first, Task.inner_id < end)
+
+
 async def refresh(project_id: int, task_ids: list[int]) -> None:
     """Recount the given tasks from their rows and move the project's counters by the difference.
     Runs inside the caller's write transaction, after lock_tasks(). One query reads the tasks

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app import rows, storable
+from app import idempotency, rows, storable
 from app.clock import now
 from app.db import data_contains, write_tx
 from app.errors import InputError
@@ -158,15 +158,34 @@ async def create_annotation(user: User, task: Task, project: Project, data: dict
         await may_set_ground_truth(user, project, fields)
     annotation = Annotation(task=task.id, project=project.id, completed_by=user.id, **fields)
     async with write_tx():
+        # one writer per task (PostgreSQL: its row; SQLite: IMMEDIATE), so two POSTs at once
+        # cannot both find no annotation of this user
         await counters.lock_tasks([task.id])
+        own = await own_annotation(task.id, user.id)
+        if own is not None:
+            raise idempotency.Refused(409, f"You already annotated task {task.id} (annotation {own.id}, "
+                               f"{'a skip' if own.was_cancelled else 'submitted'}): change it with "
+                               f"PATCH /api/annotations/{own.id}.", id=own.id)
         await annotation.save()
         # the annotator's hold on the task (from the queue) ends with their annotation
         await TaskLock.delete().where(TaskLock.task == task.id, TaskLock.user == user.id)
         await counters.refresh(project.id, [task.id])
-    stored = await rows.one(Annotation, "id = {}", annotation.id)
+        stored = await rows.one(Annotation, "id = {}", annotation.id)
+    await idempotency.after_commit(lambda: _annotation_created(project, task, stored))
+    return stored
+
+
+async def own_annotation(task_id: int, user_id: int) -> Annotation | None:
+    """The user's one live annotation of the task, a skip included (the workspace updates it in
+    place too); a ground truth they adjudicated as a reviewer is not theirs."""
+    found = await rows.many(Annotation, "task = {} AND completed_by = {} AND review_state != {}", task_id, user_id,
+                            "adjudicated", tail="ORDER BY id LIMIT 1")
+    return found[0] if found else None
+
+
+async def _annotation_created(project: Project, task: Task, stored: Annotation) -> None:
     await agreement.refresh(project, [task.id])
     await events.annotation_changed(project, "ANNOTATION_CREATED", stored, task)
-    return stored
 
 
 async def update_annotation(user: User, annotation: Annotation, project: Project, task: Task,
