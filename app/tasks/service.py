@@ -170,7 +170,7 @@ async def create_annotation(user: User, task: Task, project: Project, data: dict
         # the annotator's hold on the task (from the queue) ends with their annotation
         await TaskLock.delete().where(TaskLock.task == task.id, TaskLock.user == user.id)
         await counters.refresh(project.id, [task.id])
-        stored = await rows.one(Annotation, "id = {}", annotation.id)
+        stored = await get_annotation(annotation.id)
     await idempotency.after_commit(lambda: _annotation_created(project, task, stored))
     return stored
 
@@ -368,17 +368,16 @@ async def clear_predictions(project_id: int, task_ids: list[int]) -> int:
     return sum(t["total_predictions"] for t in found)
 
 
-ACTIONS = {"delete_tasks": delete_tasks, "delete_tasks_annotations": clear_annotations,
-           "delete_tasks_predictions": clear_predictions}
-ACTION_OBJECTS = {"delete_tasks": "tasks", "delete_tasks_annotations": "annotations",
-                  "delete_tasks_predictions": "predictions"}
+# the data manager's bulk actions: what each runs, and what it deletes (for the summary)
+ACTIONS = {"delete_tasks": (delete_tasks, "tasks"), "delete_tasks_annotations": (clear_annotations, "annotations"),
+           "delete_tasks_predictions": (clear_predictions, "predictions")}
 
 
 def action_named(name: str) -> tuple[Any, str]:
     """The data manager's bulk action and what it deletes, or a 400 naming the field."""
     if name not in ACTIONS:
         raise InputError({"action": ["Choose what to do with the selected tasks."]})
-    return ACTIONS[name], ACTION_OBJECTS[name]
+    return ACTIONS[name]
 
 
 async def predictions_of_project(project_id: int, limit: int = 10_000) -> list[Prediction]:
