@@ -26,6 +26,8 @@ from app.web import MAX_ID
 from app.system import api as system_api, routes as system_pages
 from app.uploads import routes as uploads_pages
 from app.accounts import api as accounts_api, routes as accounts_pages
+from app.personal_tokens import api as tokens_api, routes as tokens_pages
+from app.views import api as views_api, routes as views_pages
 from app.admin import api as admin_api, routes as admin_pages
 from app.projects import api as projects_api, routes as projects_pages
 from app.tasks import api as tasks_api, routes as tasks_pages
@@ -34,11 +36,13 @@ from app.data_export import api as export_api, routes as export_pages
 from app.labelling import api as labelling_api, routes as labelling_pages
 from app.ml import api as ml_api, routes as ml_pages
 from app.review import api as review_api, routes as review_pages
+from app.webhooks import api as webhooks_api, routes as webhooks_pages
 
-CONTROLLERS = [accounts_api, accounts_pages, projects_api, projects_pages,
+CONTROLLERS = [accounts_api, accounts_pages, tokens_api, tokens_pages, projects_api, projects_pages,
                admin_api, admin_pages, system_api, system_pages,
                import_api, uploads_pages, tasks_api, tasks_pages, export_api, export_pages, import_pages,
-               labelling_api, labelling_pages, ml_api, ml_pages, review_api, review_pages]
+               labelling_api, labelling_pages, ml_api, ml_pages, review_api, review_pages, views_api, views_pages]
+CONTROLLERS += [webhooks_api, webhooks_pages]
 ROUTES = [handler for module in CONTROLLERS for handler in module.ROUTES]
 # the browser keeps the cookie as long as the longest lifetime allowed; the server ends sessions earlier
 SESSION_MAX_AGE = int(instance.FIELDS["session_hours"].high * 3600)

@@ -1,4 +1,5 @@
-"""Who is asking: a session cookie (pages) or `Authorization: Token <key>` (scripts); and role guards."""
+"""Who is asking: a session cookie (pages), `Authorization: Token <key>` (scripts, the legacy key) or
+`Authorization: Bearer <access token>` (a personal access token, app/personal_tokens); and role guards."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from app.accounts import service as accounts
 from app.accounts import sessions
 from app.csrf import SessionCSRF
+from app.personal_tokens import service as personal_tokens
 
 if TYPE_CHECKING:
     from litestar.config.csrf import CSRFConfig
@@ -25,18 +27,20 @@ SESSION_COOKIE_RE = re.compile(rf"(^|;\s*){SESSION_COOKIE}(-\d+)?=")
 PUBLIC = {"exclude_from_auth": True}  # handler opt for routes anyone may open
 
 
-def token_from_header(value: str) -> str | None:
+async def user_for_header(value: str) -> User | None:
     scheme, _, key = value.partition(" ")
-    if scheme.lower() != "token" or not key.strip():
-        raise NotAuthorizedException("Use 'Authorization: Token <key>'")
-    return key.strip()
+    if scheme.lower() not in ("token", "bearer") or not key.strip():
+        raise NotAuthorizedException("Use 'Authorization: Token <key>' or 'Authorization: Bearer <access token>'")
+    if scheme.lower() == "bearer":
+        return await personal_tokens.user_for_access(key.strip())
+    return await accounts.user_for_token(key.strip())
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         header = connection.headers.get("authorization")
         if header:
-            user = await accounts.user_for_token(token_from_header(header))
+            user = await user_for_header(header)
             if user is None:
                 raise NotAuthorizedException("Invalid token")
             return AuthenticationResult(user=user, auth="token")

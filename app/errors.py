@@ -36,6 +36,8 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     if is_api(request):
         extra = {"validation_errors": exc.extra} if exc.extra and status == HTTP_400_BAD_REQUEST else {}
+        if isinstance(exc.extra, dict) and status == 401:
+            extra = exc.extra  # e.g. {"code": "token_not_valid"}, which SimpleJWT clients read
         return _json(status, exc.detail, **extra)
     if isinstance(exc, NotAuthorizedException):
         return Redirect(f"/login?next={request.url.path}")

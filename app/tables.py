@@ -53,6 +53,20 @@ class ApiToken(Table, tablename="lw_api_token"):
     last_used = Timestamptz(null=True, default=None)
 
 
+class PersonalToken(Table, tablename="lw_personal_token"):
+    """A personal access token (Label Studio's JWT refresh token): the token itself is never
+    stored, only its id (`jti`), so a database copy holds nothing that signs in; revoking one
+    stops the access tokens made from it at once."""
+
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    jti = Varchar(length=64, unique=True, index=True)
+    hint = Varchar(length=16, default="")  # the token's last characters, to tell tokens apart in the list
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+    last_used = Timestamptz(null=True, default=None)
+
+
 class Project(Table, tablename="lw_project"):
     title = Varchar(length=50)
     description = Text(default="")
@@ -409,3 +423,81 @@ class IdempotencyKey(Table, tablename="lw_idempotency_key"):
     status = Integer(default=0)  # the answer's HTTP status; 0 while a claimed request still runs
     response = Text(default="")  # the answer's JSON, byte for byte
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Webhook(Table, tablename="lw_webhook"):
+    """Label Studio's webhook of a project (app/webhooks): where events are POSTed. `secret` signs
+    every delivery and is shown once, when the webhook is made (or its secret rotated)."""
+
+    project = ForeignKey(Project, on_delete=OnDelete.cascade, index=True)
+    url = Varchar(length=2048)
+    send_payload = Boolean(default=True)
+    send_for_all_actions = Boolean(default=True)
+    headers = JSONB(default={})
+    is_active = Boolean(default=True)
+    actions = JSONB(default=[])
+    secret = Varchar(length=128, default="")
+    created_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class WebhookDelivery(Table, tablename="lw_webhook_delivery"):
+    """One event for one webhook: the outbox row, written in the transaction of the change, and
+    then the delivery's state. `uid` is sent as X-Labelwell-Delivery on every attempt."""
+
+    webhook = ForeignKey(Webhook, on_delete=OnDelete.cascade)
+    project = Integer()
+    action = Varchar(length=64)
+    uid = Varchar(length=64)
+    body = Text()  # the JSON sent, built when the event happened
+    state = Varchar(length=16, default="pending")  # pending, sending, delivered, failed
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    locked_until = Timestamptz(null=True, default=None)
+    status_code = Integer(null=True, default=None)  # of the last attempt
+    error = Text(default="")  # of the last attempt
+    created_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)
+
+
+class WebhookAttempt(Table, tablename="lw_webhook_attempt"):
+    """One POST of a delivery: the delivery log."""
+
+    delivery = ForeignKey(WebhookDelivery, on_delete=OnDelete.cascade, index=True)
+    attempt = Integer()
+    status_code = Integer(null=True, default=None)
+    duration_ms = Integer(default=0)
+    error = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ExportSnapshot(Table, tablename="lw_export"):
+    """Label Studio's export snapshot: a JSON file of the project written by a job, then downloaded
+    in any format. `job` is the job that writes it; each of `converted_formats` names the job that
+    converted it (its status follows that job, so a crashed worker leaves it failed, never pending)."""
+
+    project = ForeignKey(Project, on_delete=OnDelete.cascade, index=True)
+    title = Varchar(length=2048, default="")
+    created_by = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    created_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)
+    status = Varchar(length=16, default="created")  # created, in_progress, completed, failed
+    md5 = Varchar(length=32, default="")
+    counters = JSONB(default={})
+    converted_formats = JSONB(default=[])  # [{"id": job id, "export_type": "CSV"}]
+    options = JSONB(default={})  # task_filter_options, annotation_filter_options, serialization_options
+    params = JSONB(default={})  # the filters they make (app/data_export/schemas.py)
+    job = Integer(null=True, default=None)
+
+
+class View(Table, tablename="lw_view"):
+    """A saved view: one of the data manager's tabs, its filters, ordering and columns as Label
+    Studio's `data` (title, type, target, filters, ordering, hiddenColumns, …)."""
+
+    project = ForeignKey(Project, on_delete=OnDelete.cascade)
+    user = ForeignKey(User, null=True, on_delete=OnDelete.set_null)
+    order = Integer(default=0)
+    data = JSONB(default={})
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())

@@ -5,17 +5,17 @@ from __future__ import annotations
 from components.base import Component
 from components.variables import resolve
 
-SIZES = ("1", "2", "3", "4", "5", "6")
 
 
 class Header(Component):
     tag = "Header"
     template = "header.html"
-    checks = {"size": SIZES, "underline": "bool"}
+    checks = {"underline": "bool"}  # any size, as Label Studio takes: rendered as h1..h6
 
     def text(self, data: dict) -> str:
         return str(resolve(self.get("value") or self.body, data))
 
     @property
     def level(self) -> int:
-        return int(self.get("size") or 4)
+        size = (self.get("size") or "4").strip()
+        return min(6, max(1, int(size))) if size.lstrip("-").isdigit() else 4

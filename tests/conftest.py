@@ -203,3 +203,20 @@ def redis_url(tmp_path_factory):
     yield f"redis://127.0.0.1:{port}/0"
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture
+def legacy_sdk(server):
+    """Label Studio's legacy SDK client (`label_studio_sdk.Client`, the 0.0.x API most existing
+    scripts use; SDK 2.x still ships it), logged in by the first admin's token."""
+    import label_studio_sdk
+
+    return label_studio_sdk.Client(url=server.base_url, api_key=server.admin_token)
+
+
+@pytest.fixture
+def sdk(server):
+    """Label Studio's current SDK client (`label_studio_sdk.client.LabelStudio`, 2.x)."""
+    from label_studio_sdk.client import LabelStudio
+
+    return LabelStudio(base_url=server.base_url, api_key=server.admin_token)

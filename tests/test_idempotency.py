@@ -233,7 +233,7 @@ def test_a_claimed_key_whose_answer_never_came_is_409(server, api, project):
     """An export (a queued job) claims its key first; a claim left without its answer (the request
     still running, or a process killed meanwhile) is 409, never a second job."""
     key, path = new_key(), f"/api/projects/{project['id']}/exports?exportType=JSON"
-    assert api.post(path, **keyed(key)).status_code == 202
+    assert api.post(path, **keyed(key)).status_code == 201
     server.query("UPDATE lw_idempotency_key SET status = 0 WHERE key = $1", key)
     pending = api.post(path, **keyed(key))
     assert pending.status_code == 409 and key in pending.json()["detail"]

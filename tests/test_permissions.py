@@ -146,7 +146,14 @@ class Side:
         self.prediction = created(admin.post("/api/predictions", json={"task": self.task, "result": RESULT,
                                                                        "score": 0.5, "model_version": "v1"}))["id"]
         created(reviewer.api.post(f"/api/annotations/{self.annotation}/review", json={"accepted": True}))
-        self._backend = self._job = self._member = None
+        self._backend = self._job = self._member = self._view = None
+        self._webhook = None
+
+    def view(self) -> int:
+        if self._view is None:  # a saved view (a data manager tab), made by the admin
+            self._view = created(self.world.admin.api.post("/api/dm/views", json={
+                "project": self.project, "data": {"title": "Walk view"}}))["id"]
+        return self._view
 
     def backend(self) -> int:
         if self._backend is None:  # nothing listens there: the backend is saved in an error state
@@ -155,11 +162,31 @@ class Side:
         return self._backend
 
     def job(self) -> int:
-        if self._job is None:  # a finished export: the worker runs it
-            job = created(self.world.admin.api.post(f"/api/projects/{self.project}/exports?exportType=JSON"))
+        if self._job is None:  # a finished recount: the worker runs it
+            job = created(self.world.admin.api.post(f"/api/projects/{self.project}/recount"))
             assert wait_job(self.world.admin.api, job["id"])["state"] == "done"
             self._job = job["id"]
         return self._job
+
+    def export(self) -> int:
+        """A completed export snapshot (Label Studio's /exports), written by the worker."""
+        if getattr(self, "_export", None) is None:
+            admin = self.world.admin.api
+            snapshot = created(admin.post(f"/api/projects/{self.project}/exports", json={"title": "Walk export"}))
+            deadline = time.monotonic() + 60
+            while admin.get(f"/api/projects/{self.project}/exports/{snapshot['id']}").json()["status"] != "completed":
+                assert time.monotonic() < deadline, "the export snapshot was not written in 60 s"
+                time.sleep(0.1)
+            self._export = snapshot["id"]
+        return self._export
+
+    def webhook(self) -> int:
+        """A webhook that wants no event (and, at a public address, would be allowed): nothing is sent."""
+        if self._webhook is None:
+            self._webhook = created(self.world.admin.api.post("/api/webhooks", json={
+                "project": self.project, "url": "http://93.184.215.14/hook", "send_for_all_actions": False,
+                "actions": []}))["id"]
+        return self._webhook
 
     def member(self) -> int:
         """A user of no column, member of this project: the one user routes change or remove."""
@@ -196,12 +223,14 @@ def created(response: httpx.Response) -> dict:
 # A new route with a parameter of another name fails below: teach it here.
 RESOLVERS: dict[str, Callable[[Side], object]] = {
     "project_id": lambda s: s.project, "task_id": lambda s: s.task, "annotation_id": lambda s: s.annotation,
-    "prediction_id": lambda s: s.prediction, "backend_id": Side.backend, "job_id": Side.job,
-    "user_id": Side.member, "name": lambda s: s.upload, "local_file": lambda s: s.local_file,
+    "prediction_id": lambda s: s.prediction, "backend_id": Side.backend, "job_id": Side.job, "export_id": Side.export,
+    "user_id": Side.member, "view_id": Side.view, "webhook_id": Side.webhook, "name": lambda s: s.upload, "local_file": lambda s: s.local_file,
     "file_uri": lambda s: s.file_uri, "file_path": lambda s: "app.css",
     "token": lambda s: "made-up-link",  # an invite link: a used or made-up one answers 410 to anyone
+    "token_id": lambda s: 1,  # a personal access token: each person revokes only their own, by id
 }
-OBJECTS = {"task_id", "annotation_id", "prediction_id", "backend_id", "job_id", "user_id", "name"}
+OBJECTS = {"task_id", "annotation_id", "prediction_id", "backend_id", "job_id", "user_id", "name", "view_id",
+           "export_id", "webhook_id"}
 # Path parameters that are a word the handler picks its action by ({what} means something else in
 # each route, so these go by route): a word it knows, else every cell would be a 404.
 WORDS = {
@@ -209,11 +238,16 @@ WORDS = {
     "/projects/{project_id:int}/review/{task_id:int}/adjudicate/{what:str}": {"what": "lock"},
     "/settings/users/{user_id:int}/token/{what:str}": {"what": "revoke"},
     "/schema/{path:str}": {"path": "swagger"},
+    # the one organization (Label Studio's ids; only 1 exists)
+    "/api/organizations/{organization_id:int}": {"organization_id": "1"},
+    "/api/organizations/{organization_id:int}/memberships": {"organization_id": "1"},
 }
 # Handlers that find their object in the query string get one, so a refusal is about the user.
 QUERIES = {
     "/api/tasks": "project={project_id}", "/api/predictions": "project={project_id}",
     "/api/ml": "project={project_id}", "/api/dm/actions": "project={project_id}&id=retrieve_tasks_predictions",
+    "/api/dm/views": "project={project_id}", "/api/dm/views/reset": "project={project_id}",
+    "/api/dm/views/order": "project={project_id}",
     "/data/local-files": "d={local_file}", "/tasks/{task_id:int}/presign": "fileuri={file_uri}",
 }
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")

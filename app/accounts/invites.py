@@ -70,3 +70,16 @@ async def redeem(token: str, password: str, repeated: str) -> User | None:
 def pending(user_id: int):
     return Invite.select(Invite.purpose, Invite.created_at, Invite.expires_at).where(
         Invite.user == user_id, Invite.used_at.is_null(), Invite.expires_at > now())
+
+
+async def add_by_api(data: Any, by: User) -> tuple[User, str | None]:
+    """POST /api/users as Label Studio's SDKs send it: `username` stands in for a missing email,
+    and no password means an invitation (the user has none until the link sets it)."""
+    if not isinstance(data, dict):
+        raise InputError({"email": ["Give the user as a JSON object."]})
+    values = dict(data)
+    if not values.get("email") and isinstance(values.get("username"), str) and "@" in values["username"]:
+        values["email"] = values["username"]
+    if values.get("password") is None:
+        values.pop("password", None)
+    return await add_user(values, by)

@@ -239,3 +239,29 @@ async def ensure_first_admin(
         token=token,
     )
     return user, generated
+
+
+async def organization_created() -> Any:
+    """When the instance's one organization began: its first user joined."""
+    first = await User.select(User.date_joined).order_by(User.id).first()
+    return first["date_joined"] if first else now()
+
+
+LS_ROLE_CODES = {"AD": "admin", "OW": "admin", "RE": "reviewer", "AN": "annotator"}
+
+
+async def set_membership(data: Any) -> User:
+    """Label Studio's PATCH /api/organizations/{id}/memberships {"user_id", "role": "AN"|"RE"|"AD"|"DI"}:
+    the user's role, or DI to deactivate them."""
+    if not isinstance(data, dict):
+        raise InputError({"user_id": ["Give {\"user_id\": …, \"role\": …}."]})
+    user_id = data.get("user_id")
+    user = await get_user(user_id) if isinstance(user_id, int) and not isinstance(user_id, bool) and 0 < user_id < 2**31 else None
+    if user is None:
+        raise InputError({"user_id": ["No such user."]})
+    role = data.get("role")
+    if role == "DI":
+        return await update_user(user, {"is_active": False})
+    if role not in LS_ROLE_CODES:
+        raise InputError({"role": ["Must be one of AN (annotator), RE (reviewer), AD (admin), DI (deactivate)."]})
+    return await update_user(user, {"role": LS_ROLE_CODES[role], "is_active": True})

@@ -8,7 +8,6 @@ import csv
 import io
 import math
 import orjson
-import re
 import tempfile
 import zipfile
 from collections.abc import AsyncIterator, Callable
@@ -17,10 +16,10 @@ from pathlib import PurePosixPath
 from typing import Any
 from xml.sax.saxutils import escape
 
+from app.data_export.tokens import tokens_and_tags
 from components import LabelConfig
 
 Records = Callable[[], AsyncIterator[dict[str, Any]]]
-TOKEN = re.compile(r"\S+")
 IMAGE_TYPES = ("rectanglelabels", "polygonlabels", "keypointlabels")
 
 
@@ -129,32 +128,31 @@ def table_writer(delimiter: str) -> Callable[[Records, LabelConfig], AsyncIterat
     return write
 
 
-def spans_to_tags(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[str, str]]:
-    """(token, IOB tag) for each whitespace-separated token: a token touching a span takes its
-    label, B- for the span's first token, I- for the rest."""
-    out, previous = [], None
-    for match in TOKEN.finditer(text):
-        inside = next(((start, end, label) for start, end, label in spans
-                       if match.start() < end and match.end() > start), None)
-        if inside is None:
-            out.append((match.group(), "O"))
-        else:
-            out.append((match.group(), ("I-" if inside == previous else "B-") + inside[2]))
-        previous = inside
-    return out
-
-
 async def write_conll(records: Records, config: LabelConfig) -> AsyncIterator[str]:
+    """As Label Studio's converter writes it: a document per finished annotation, newest first (a
+    task without annotations gives one of all O), tokens as app/data_export/tokens.py splits them,
+    each document followed by a blank line."""
     labels = next(c for c in config.controls if c.result_type == "labels")
     text_key = config.by_name[labels.to_names[0]].get("value", "$text").lstrip("$")
-    yield "-DOCSTART- -X- O\n"
+    span_controls = {c.name for c in config.controls if c.tag == "Labels"}
+    controls = {c.name for c in config.controls}
+    # the converter writes no blank line after -DOCSTART-; CoNLL 2003 has one, and spaCy's reader needs it
+    yield "-DOCSTART- -X- O\n\n"
     async for record in records():
+        text = str(record["data"].get(text_key, ""))
         done = [a for a in record["annotations"] if not a["was_cancelled"]]
-        spans = sorted((i["value"]["start"], i["value"]["end"], i["value"]["labels"][0])
-                       for i in (done[0]["result"] if done else [])
-                       if i.get("type") == "labels" and i.get("value", {}).get("labels"))
-        lines = [f"{token} -X- _ {tag}" for token, tag in spans_to_tags(str(record["data"].get(text_key, "")), spans)]
-        yield "\n" + "\n".join(lines) + "\n"
+        if not record["annotations"]:
+            documents: list[list[dict]] = [[]]
+        else:
+            documents = []
+            for a in sorted(done, key=lambda a: a["created_at"] or "", reverse=True):
+                by_control: dict[str, list[dict]] = {}
+                for item in a["result"] or []:
+                    if item.get("from_name") in controls and isinstance(item.get("value"), dict):
+                        by_control.setdefault(item["from_name"], []).append(item["value"])
+                documents.append(next((v for name, v in by_control.items() if name in span_controls), []))
+        for spans in documents:
+            yield "".join(f"{token} -X- _ {tag}\n" for token, tag in tokens_and_tags(text, spans)) + "\n"
 
 
 def image_labels(config: LabelConfig) -> list[str]:

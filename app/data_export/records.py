@@ -26,6 +26,14 @@ class Filters:
     only_ground_truth: bool = False
     only_reviewed: bool = False
     only_accepted: bool = False  # only annotations a reviewer accepted, and adjudicated ground truths
+    # Label Studio's snapshot options (task_filter_options, annotation_filter_options): "only" or
+    # "exclude" for tasks with a skipped / finished / annotated state, or with a review
+    skipped: str | None = None
+    finished: str | None = None
+    annotated: str | None = None
+    reviewed: str | None = None
+    only_with_annotations: bool = False  # tasks with at least one annotation the options keep
+    kinds: list[str] = field(default_factory=list)  # annotations of these kinds: usual, ground_truth, skipped
 
     @property
     def filters_annotations(self) -> bool:
@@ -45,7 +53,41 @@ def task_query(project_id: int, filters: Filters, columns: list | None = None) -
         query = query.where(Task.id.is_in(Review.select(Review.task).where(Review.task.project == project_id)))
     if filters.filters_annotations:
         query = query.where(Task.id.is_in(matching_annotations(project_id, filters, Annotation.task)))
+    return label_studio_options(query, project_id, filters)
+
+
+def label_studio_options(query: Any, project_id: int, filters: Filters) -> Any:
+    """Label Studio's task_filter_options, as its _get_filtered_tasks reads them."""
+    def with_annotations(*where: Any) -> Any:
+        return Annotation.select(Annotation.task).where(Annotation.project == project_id, *where)
+
+    for choice, inner in ((filters.skipped, with_annotations(Annotation.was_cancelled.eq(True))),
+                          (filters.annotated, with_annotations(Annotation.was_cancelled.eq(False))),
+                          (filters.reviewed, Review.select(Review.task).where(Review.task.project == project_id))):
+        if choice == "only":
+            query = query.where(Task.id.is_in(inner))
+        elif choice == "exclude":
+            query = query.where(Task.id.not_in(inner))
+    if filters.finished == "only":
+        query = query.where(Task.is_labeled.eq(True))
+    elif filters.finished == "exclude":
+        query = query.where(Task.is_labeled.eq(False))
+    if filters.only_with_annotations:
+        query = query.where(Task.id.is_in(with_annotations(*kind_filters(filters))))
     return query
+
+
+def kind_filters(filters: Filters) -> list[Any]:
+    """Label Studio's annotation_filter_options: annotations of any of the kinds asked for."""
+    kinds = {"usual": (Annotation.was_cancelled.eq(False)) & (Annotation.ground_truth.eq(False)),
+             "ground_truth": Annotation.ground_truth.eq(True), "skipped": Annotation.was_cancelled.eq(True)}
+    chosen = [kinds[k] for k in filters.kinds if k in kinds]
+    if not chosen:
+        return []
+    where = chosen[0]
+    for more in chosen[1:]:
+        where = where | more
+    return [where]
 
 
 def annotation_filters(filters: Filters) -> list[Any]:
@@ -56,7 +98,7 @@ def annotation_filters(filters: Filters) -> list[Any]:
         where.append(Annotation.updated_at >= filters.since)
     if filters.only_accepted:
         where.append(Annotation.review_state.is_in(["accepted", "adjudicated"]))
-    return where
+    return where + kind_filters(filters)
 
 
 def matching_annotations(project_id: int, filters: Filters, *columns: Any) -> Any:

@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from litestar.exceptions import PermissionDeniedException
 
-from app import jobs
 from app.data_export import records
 from app.data_export.formats import FORMATS, Format, available
-from app.data_export.schemas import filters_to_params
 from app.db import read_snapshot
 from app.errors import InputError
 from app.projects import service as projects
-from app.settings import settings
-from app.tables import Job, Project, User
+from app.tables import Project, User
 from components import LabelConfig, parse_config
 
 log = logging.getLogger("labelwell.export")
@@ -76,27 +72,3 @@ async def export_stream(project: Project, name: str, filters: records.Filters) -
             raise ExportIncomplete(f"wrote {counted.count} of {promised} records")
 
     return body(), expected, counted
-
-
-async def queue_export(user: User, project: Project, name: str, filters: records.Filters) -> Job:
-    """A big export as a background job; the format is checked now, so a refused one queues nothing."""
-    chosen_format(project, name)
-    return await jobs.enqueue("export", project_id=project.id, user_id=user.id,
-                              params={"format": name, "filters": filters_to_params(filters)})
-
-
-def export_path(job: Job) -> Path:
-    fmt = FORMATS[job.params["format"]]
-    return settings.data_dir / "exports" / str(job.project) / f"project-{job.project}-export-{job.id}.{fmt.extension}"
-
-
-async def finished_export(project: Project, job_id: int) -> tuple[Path, Format] | None:
-    """The file of one of the project's export jobs, once it is done."""
-    job = await jobs.get(job_id, project.id)
-    if job is None or job.kind != "export" or job.state != "done" or not export_path(job).is_file():
-        return None
-    return export_path(job), FORMATS[job.params["format"]]
-
-
-async def project_of(job: Job) -> Project:
-    return await Project.objects().where(Project.id == job.project).first()

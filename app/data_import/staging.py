@@ -27,6 +27,7 @@ from app.db import insert_rows, write_tx
 from app.rows import raw
 from app.tables import ImportRun, Project
 from app.tasks import counters
+from app.webhooks import outbox as webhooks
 
 log = logging.getLogger("labelwell.import")
 
@@ -167,6 +168,7 @@ async def publish(run: int, project_id: int, tally: Tally, want_ids: bool) -> Pu
         await counters.shift(project_id, task_number=tally.tasks, finished_task_number=labeled,
                              total_annotations_number=tally.annotations - tally.skipped,
                              skipped_annotations_number=tally.skipped, total_predictions_number=tally.predictions)
+        await webhooks.tasks_created(project_id, inner_ids=(base, base + tally.tasks))
     published = Published(first, seconds=time.perf_counter() - started)
     log.info("import run %s: %s tasks published in %.3f s", run, tally.tasks, published.seconds)
     if want_ids:

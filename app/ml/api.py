@@ -1,19 +1,18 @@
-"""Label Studio's ML API: /api/ml[/{id}], /api/ml/{id}/train and /versions, and the data manager
-action that retrieves predictions (/api/dm/actions?id=retrieve_tasks_predictions). Admins only:
-a backend's settings hold credentials."""
+"""Label Studio's ML API: /api/ml[/{id}], /api/ml/{id}/train and /versions (admins only: a backend's
+settings hold credentials), and a project's model versions (its members). The data manager's
+actions, retrieving predictions among them, are app/tasks/api.py's."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request, Response, delete, get, patch, post
-from litestar.exceptions import SerializationException
 
 from app import access, audit, idempotency, jobs
 from app.auth import require_admin, user_of
 from app.errors import InputError
-from app.ml import events, model_page, predictions, retrieval, service
-from app.web import both, parse_id
+from app.ml import events, model_page, predictions, service
+from app.web import both, flag, parse_id
 
 if TYPE_CHECKING:
     from app.tables import MLBackend, Project
@@ -21,15 +20,6 @@ if TYPE_CHECKING:
 
 async def _project(request: Request, value: Any) -> Project:
     return await access.visible_project(user_of(request), parse_id(value, "project"))
-
-
-async def _body(request: Request) -> Any:
-    """The JSON body, or {} when there is none."""
-    body = await request.body()
-    try:
-        return await request.json() if body.strip() else {}
-    except SerializationException:  # not JSON, or not UTF-8
-        raise InputError({"selectedItems": ["The body is not JSON."]}) from None
 
 
 @get(both("/api/ml"), guards=[require_admin])
@@ -81,23 +71,12 @@ async def ml_versions(backend: tuple[MLBackend, Project]) -> dict[str, Any]:
     return {"versions": versions, "current": found.model_version}
 
 
-@get(both("/api/dm/actions"), guards=[require_admin])
-async def dm_actions(request: Request) -> list[dict[str, Any]]:
-    await _project(request, request.query_params.get("project"))
-    return retrieval.ACTIONS
-
-
-@post(both("/api/dm/actions"), guards=[require_admin], status_code=200, opt={"audit": "ml.retrieve"})
-async def dm_action(request: Request) -> dict[str, Any]:
-    """Label Studio's data manager action (the selection: `retrieval.selected_tasks`)."""
-    project = await _project(request, request.query_params.get("project"))
-    retrieval.check_action(request.query_params.get("id"))
-    task_ids = await retrieval.selected_tasks(project, await _body(request))
-    job = await retrieval.retrieve(project, user_of(request), task_ids)
-    audit.note(request, "Asked the model for predictions of " + ("every task" if task_ids is None else
-                                                               f"{len(task_ids)} task(s)"), project=project.id)
-    return {"processed_items": project.task_number if task_ids is None else len(task_ids), "detail": "queued",
-            "job": job}
+@get(both("/api/projects/{project_id:int}/model-versions"))
+async def model_versions(request: Request, project: Project) -> dict[str, Any]:
+    """Label Studio's {model_version: predictions}; ?extended=true: {"static": [...], "live": backends}."""
+    return await predictions.version_counts(project, flag(request.query_params.get("extended")),
+                                            flag(request.query_params.get("include_live_models")),
+                                            user_of(request).role == "admin")
 
 
 @get(both("/api/projects/{project_id:int}/model-quality"))
@@ -107,5 +86,5 @@ async def model_quality(request: Request, project: Project) -> dict[str, Any]:
     return await model_page.report(project)
 
 
-ROUTES = [ml_list, ml_create, ml_detail, ml_update, ml_delete, ml_train, ml_versions, dm_actions, dm_action,
+ROUTES = [ml_list, ml_create, ml_detail, ml_update, ml_delete, ml_train, ml_versions, model_versions,
           model_quality]

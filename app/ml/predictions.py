@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from app.clock import now
+from app.clock import iso, now
 from app.data_import.normalize import ItemError, Rules, checked
 from app.db import insert_rows, write_tx
+from app.ml import service
 from app.rows import raw
 from app.tables import Prediction, Task
 from app.tasks import counters
@@ -30,6 +31,30 @@ async def stored_versions(project_id: int) -> set[str]:
     """The model versions this project has predictions of."""
     found = await Prediction.select(Prediction.model_version).where(Prediction.project == project_id).distinct()
     return {r["model_version"] for r in found}
+
+
+async def version_counts(project: Any, extended: bool, live: bool, admin: bool) -> dict[str, Any]:
+    """Label Studio's /model-versions: {version: predictions} with the project's own version (0 if it
+    has none); extended: {"static": [{model_version, count, latest}] newest first, "live": the
+    backends (admins only, when include_live_models asks; else null)}."""
+    found = await raw("SELECT model_version, COUNT(*) AS count, MAX(created_at) AS latest FROM lw_prediction "
+                      "WHERE project = {} GROUP BY model_version", project.id)
+    if not extended:
+        counts = {r["model_version"]: int(r["count"]) for r in found}
+        if project.model_version and project.model_version not in counts:
+            counts[project.model_version] = 0
+        return counts
+    static = sorted(({"model_version": r["model_version"], "count": int(r["count"]), "latest": _moment(r["latest"])}
+                     for r in found), key=lambda v: v["latest"] or "", reverse=True)
+    backends = [service.backend_json(b) for b in await service.backends_of(project.id)] if live and admin else None
+    return {"static": static, "live": backends}
+
+
+def _moment(value: Any) -> str | None:
+    """A timestamp from raw SQL: a datetime on PostgreSQL, text on SQLite."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return iso(value) if value is not None else None
 
 
 async def task_ids_except(project_id: int, excluded: set[int]) -> list[int]:

@@ -12,7 +12,7 @@ from app import audit, idempotency, jobs
 from app.auth import require_admin, user_of
 from app.pagination import page_params, paginated
 from app.projects import config_check, service
-from app.projects.schemas import project_json
+from app.projects.schemas import project_json, user_simple
 from app.web import both
 
 if TYPE_CHECKING:
@@ -26,6 +26,18 @@ async def project_list(request: Request) -> dict[str, Any]:
     page, size = page_params(request)
     projects, count = await service.list_projects(user_of(request), page, size)
     return paginated(request, [project_json(p) for p in projects], count, page, size)
+
+
+@get(both("/api/projects/counts"))
+async def project_counts(request: Request) -> dict[str, Any]:
+    page, size = page_params(request)
+    counts, total = await service.counts_page(user_of(request), page, size)
+    return paginated(request, counts, total, page, size)
+
+
+@get(both("/api/projects/{project_id:int}/annotators"), **ADMIN)
+async def project_annotators(project: Project) -> list[dict[str, Any]]:
+    return [user_simple(u) for u in await service.annotators(project)]
 
 
 @post(both("/api/projects"), **ADMIN, opt={"audit": "project.create"})
@@ -67,7 +79,7 @@ async def member_remove(request: Request, project: Project, user_id: int) -> Non
     audit.note(request, f"Took user {user_id} out of project {project.id}")
 
 
-ROUTES = [project_list, project_create, project_detail, project_update, project_delete,
+ROUTES = [project_counts, project_annotators, project_list, project_create, project_detail, project_update, project_delete,
           member_list, member_set, member_remove]
 
 

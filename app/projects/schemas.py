@@ -8,7 +8,7 @@ from app.clock import iso
 from app.projects import service
 
 if TYPE_CHECKING:
-    from app.tables import Project
+    from app.tables import Project, User
 
 READ_ONLY = ("task_number", "finished_task_number", "total_annotations_number", "skipped_annotations_number",
              "total_predictions_number")
@@ -27,3 +27,9 @@ def project_json(project: Project) -> dict[str, Any]:
         is_draft=False,
     )
     return out
+
+
+def user_simple(user: User) -> dict[str, Any]:
+    """Label Studio's UserSimple: who someone is, nothing about their account."""
+    return {"id": user.id, "first_name": user.first_name, "last_name": user.last_name, "email": user.email,
+            "avatar": None}

@@ -11,6 +11,7 @@ from app.agreement import store as agreement
 from app.db import write_tx
 from app import instance, rows, storable
 from app.errors import InputError
+from app.webhooks import outbox as webhooks
 from app.tables import (PROJECT_ROLES, SAMPLING, SKIP_QUEUE, Annotation, AnnotationDraft, Project, ProjectMember,
                         User)
 
@@ -164,6 +165,7 @@ async def update_project(project: Project, data: dict[str, Any]) -> Project:
         project.updated_at = Project.updated_at.default.python()
         async with write_tx():
             await project.save(columns=[getattr(Project, k) for k in fields] + [Project.updated_at])
+            await webhooks.project_updated(project.id)
         # every stored score combines controls by the weights, and scores ratings by the config's ranges
         if "control_weights" in fields or "label_config" in fields:
             await agreement.rescore(project.id)
@@ -199,3 +201,25 @@ async def remove_member(project_id: int, user_id: int) -> bool:
         found = await ProjectMember.exists().where(ProjectMember.project == project_id, ProjectMember.user == user_id)
         await ProjectMember.delete().where(ProjectMember.project == project_id, ProjectMember.user == user_id)
     return found
+
+
+async def counts_page(user: User, page: int, size: int) -> tuple[list[dict[str, Any]], int]:
+    """Label Studio's /api/projects/counts: each visible project's counters, ground truths counted."""
+    projects, count = await list_projects(user, page, size)
+    ids = ", ".join(str(p.id) for p in projects) or "0"  # ints only: safe to inline
+    truths = {r["project"]: r["n"] for r in await rows.raw(
+        f"SELECT project, COUNT(*) AS n FROM lw_annotation WHERE project IN ({ids}) AND ground_truth = {{}} "
+        "GROUP BY project", True)}
+    return [{"id": p.id, "task_number": p.task_number, "finished_task_number": p.finished_task_number,
+             "total_predictions_number": p.total_predictions_number,
+             "total_annotations_number": p.total_annotations_number,
+             "num_tasks_with_annotations": p.finished_task_number,
+             "useful_annotation_number": p.total_annotations_number - p.skipped_annotations_number,
+             "ground_truth_number": truths.get(p.id, 0),
+             "skipped_annotations_number": p.skipped_annotations_number} for p in projects], count
+
+
+async def annotators(project: Project) -> list[User]:
+    """Everyone with a submitted or skipped annotation in the project, in id order."""
+    return await rows.many(User, "id IN (SELECT DISTINCT completed_by FROM lw_annotation WHERE project = {})",
+                           project.id, tail="ORDER BY id")

@@ -10,7 +10,7 @@ from app import access, audit, idempotency, web
 from app.auth import require_admin, user_of
 from app.errors import InputError
 from app.pagination import page_params
-from app.tasks import service
+from app.tasks import actions, browse, service
 from app.tasks.schemas import annotation_json, prediction_json, task_json
 from app.web import both
 
@@ -22,20 +22,15 @@ ADMIN = {"guards": [require_admin]}
 
 @get(both("/api/tasks"))
 async def task_list(request: Request) -> dict[str, Any]:
+    """The data manager's task list: Label Studio's `query` (filters, ordering, selectedItems),
+    `view`, `only_annotated`, `fields`, `include`; 404 past the last page, as Label Studio."""
     project_id = web.query_id(request, "project")
     if project_id is None:
         raise InputError({"project": ["Give ?project=<id>."]})
-    user, project = user_of(request), await access.visible_project(user_of(request), project_id)
+    project = await access.visible_project(user_of(request), project_id)
     page, size = page_params(request, default_size=100)
-    tasks = await service.list_tasks(project, page, size, web.query_id(request, "after"))
-    ids = [t.id for t in tasks]
-    full = request.query_params.get("fields", "all") == "all"
-    annotations = await service.annotations_of(user, project, ids) if full else None
-    predictions = await service.predictions_of(ids) if full else None
-    sees = await service.sees_all_annotations(user, project)
-    return {"tasks": [task_json(t, annotations, predictions, sees) for t in tasks], "total": project.task_number,
-            "total_annotations": project.total_annotations_number,
-            "total_predictions": project.total_predictions_number}
+    fern = request.headers.get("x-fern-sdk-name") == "label-studio-sdk"  # its pager stops on an empty page
+    return await browse.api_tasks(user_of(request), project, request.query_params, page, size, empty_past_end=fern)
 
 
 @post(both("/api/tasks"), **ADMIN, opt={"audit": "task.create"})
@@ -141,6 +136,30 @@ async def predictions_import(request: Request, project: Project, data: list[dict
     return await idempotency.once(request, lambda: service.import_predictions(project, data), lambda n: {"created": n})
 
 
+@get(both("/api/dm/actions"), **ADMIN)
+async def dm_actions(request: Request) -> list[dict[str, Any]]:
+    """Label Studio's data manager actions, with their dialogs."""
+    project = await access.visible_project(user_of(request), web.parse_id(request.query_params.get("project"), "project"))
+    return await actions.listed(project)
+
+
+@post(both("/api/dm/actions"), **ADMIN, status_code=200, opt={"audit": "tasks.action"})
+async def dm_action(request: Request) -> dict[str, Any]:
+    """Run ?id=<action> on the body's selection (selectedItems, filters) and answer as Label Studio."""
+    project = await access.visible_project(user_of(request), web.parse_id(request.query_params.get("project"), "project"))
+    outcome = await actions.run(project, user_of(request), request.query_params.get("id"), await request.body())
+    audit.note(request, outcome.summary, project=project.id, action=outcome.action)
+    return outcome.answer
+
+
+@delete(both("/api/projects/{project_id:int}/tasks"), **ADMIN, opt={"audit": "tasks.delete"})
+async def project_tasks_delete(request: Request, project: Project) -> None:
+    """Label Studio's delete-all: every task of the project, with its annotations and predictions."""
+    count = await service.delete_tasks(project.id, None)
+    audit.note(request, f"Deleted all {count} task(s) of project {project.id}", project=project.id)
+
+
 ROUTES = [task_list, task_create, task_detail, task_update, task_delete, annotation_list, annotation_create,
           annotation_detail, annotation_update, annotation_delete, prediction_list, prediction_create,
-          prediction_detail, prediction_update, prediction_delete, predictions_import]
+          prediction_detail, prediction_update, prediction_delete, predictions_import, dm_actions, dm_action,
+          project_tasks_delete]

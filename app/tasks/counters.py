@@ -83,3 +83,37 @@ async def recount_project(project_id: int) -> dict[str, int]:
     }
     await Project.update({getattr(Project, k): v for k, v in counts.items()}).where(Project.id == project_id)
     return counts
+
+
+async def lock_where(where: str) -> None:
+    """lock_tasks() for a selection given as SQL over lw_task (the data manager's "all but these"):
+    PostgreSQL takes the rows without sending them here."""
+    if is_postgres():
+        await engine().run_querystring(QueryString(
+            f"SELECT COUNT(*) FROM (SELECT id FROM lw_task WHERE {where} FOR UPDATE) AS locked"))
+
+
+_SUMS = ("SELECT COALESCE(SUM(total_annotations), 0) AS a, COALESCE(SUM(cancelled_annotations), 0) AS s, "
+         "COALESCE(SUM(total_predictions), 0) AS p, COALESCE(SUM(CASE WHEN is_labeled THEN 1 ELSE 0 END), 0) AS l "
+         "FROM lw_task WHERE {}")
+
+
+async def refresh_where(project_id: int, where: str) -> None:
+    """refresh() for a selection given as SQL over lw_task: recounted by two UPDATEs in the database,
+    the project's counters moved by the difference of the sums. Runs inside the caller's write_tx."""
+    before = dict((await engine().run_querystring(QueryString(_SUMS.format(where))))[0])
+    await engine().run_querystring(QueryString(
+        "UPDATE lw_task SET "
+        "total_annotations = (SELECT COUNT(*) FROM lw_annotation a WHERE a.task = lw_task.id "
+        "AND a.was_cancelled = {} AND a.review_state != 'adjudicated'), "
+        "cancelled_annotations = (SELECT COUNT(*) FROM lw_annotation a WHERE a.task = lw_task.id AND a.was_cancelled = {}), "
+        f"total_predictions = (SELECT COUNT(*) FROM lw_prediction p WHERE p.task = lw_task.id) WHERE {where}",
+        False, True))
+    await engine().run_querystring(QueryString(
+        f"UPDATE lw_task SET is_labeled = (total_annotations >= CASE WHEN overlap > 1 THEN overlap ELSE 1 END) "
+        f"WHERE {where}"))
+    after = dict((await engine().run_querystring(QueryString(_SUMS.format(where))))[0])
+    await shift(project_id, total_annotations_number=int(after["a"]) - int(before["a"]),
+                skipped_annotations_number=int(after["s"]) - int(before["s"]),
+                total_predictions_number=int(after["p"]) - int(before["p"]),
+                finished_task_number=int(after["l"]) - int(before["l"]))

@@ -11,7 +11,6 @@ from litestar.response import Redirect, Template
 from app import audit, web
 from app.auth import require_admin, user_of
 from app.tasks import browse, service
-from app.tasks.filters import filters_of, list_params
 
 if TYPE_CHECKING:
     from app.tables import Project, Task
@@ -29,7 +28,7 @@ async def task_action(request: Request, project: Project) -> Redirect:
     form = await request.form()
     action, what = service.action_named(form.get("action", ""))
     if form.get("scope") == "matching":
-        ids = await service.ids_filtered(project.id, filters_of(list_params(request.query_params)))
+        ids = await browse.matching_ids(user_of(request), project, request.query_params)
     else:
         ids = [i for i in map(web.id_or_none, form.getall("ids")) if i is not None]
     if not ids:

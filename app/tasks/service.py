@@ -13,9 +13,10 @@ from app.data_import.normalize import ItemError, Rules, normalize, prediction
 from app.data_import.service import overlap_of
 from app.ml import events
 from app.projects import service as projects
-from app.tables import (AgreementChoice, AgreementLabel, AgreementPair, Annotation, Prediction, Project, Review, Task,
+from app.tables import (Annotation, Prediction, Project, Review, Task,
                         TaskLock, User)
 from app.tasks import counters
+from app.webhooks import outbox as webhooks
 from components import parse_config
 
 
@@ -92,6 +93,7 @@ async def create_task(project: Project, data: Any, meta: Any) -> Task:
                     overlap=overlap_of(inner_id, project.maximum_annotations, project.overlap_cohort_percentage))
         await task.save()
         await counters.shift(project.id, task_number=1)
+        await webhooks.tasks_created(project.id, [task.id])
     return await Task.objects().where(Task.id == task.id).output(load_json=True).first()
 
 
@@ -110,20 +112,41 @@ async def update_task(task: Task, data: dict[str, Any]) -> Task:
     return await Task.objects().where(Task.id == task.id).output(load_json=True).first()
 
 
-async def delete_tasks(project_id: int, task_ids: list[int]) -> int:
+def task_where(project_id: int, task_ids: list[int] | None, excluded: Any = ()) -> str:
+    """SQL over lw_task for a selection: these tasks of the project (None: every one), but the excluded."""
+    where = f"project = {int(project_id)}"  # ints only: safe to inline
+    if task_ids is not None:
+        where += f" AND id IN ({_ids(task_ids)})"
+    if excluded:
+        where += f" AND id NOT IN ({_ids(list(excluded))})"
+    return where
+
+
+async def _totals(where: str) -> dict[str, int]:
+    """What the selected tasks count, summed in SQL (a million tasks stay in the database)."""
+    found = await rows.raw(
+        "SELECT COUNT(*) AS tasks, COALESCE(SUM(CASE WHEN is_labeled THEN 1 ELSE 0 END), 0) AS labeled, "
+        "COALESCE(SUM(total_annotations), 0) AS annotations, COALESCE(SUM(cancelled_annotations), 0) AS skipped, "
+        f"COALESCE(SUM(total_predictions), 0) AS predictions FROM lw_task WHERE {where}")
+    return {k: int(v or 0) for k, v in found[0].items()}
+
+
+async def delete_tasks(project_id: int, task_ids: list[int] | None, excluded: Any = ()) -> int:
+    """Delete the selected tasks (None: every task of the project but `excluded`) in one
+    transaction; their annotations, predictions and locks go with them, counters move by what was there."""
+    where = task_where(project_id, task_ids, excluded)
     async with write_tx():
-        await counters.lock_tasks(task_ids)
-        found = await Task.select(Task.id, Task.is_labeled, Task.total_annotations, Task.cancelled_annotations,
-                                  Task.total_predictions).where(Task.project == project_id, Task.id.is_in(task_ids or [0]))
-        await Task.delete().where(Task.project == project_id, Task.id.is_in(task_ids or [0]))
+        await counters.lock_where(where)
+        found = await _totals(where)
+        await webhooks.tasks_deleted_where(project_id, where)
+        await rows.raw(f"DELETE FROM lw_task WHERE {where}")
         # their stored agreement went with them: the project's report is out of date
         await Project.update({Project.agreement_version: Project.agreement_version + 1}).where(Project.id == project_id)
-        await counters.shift(project_id, task_number=-len(found),
-                             finished_task_number=-sum(1 for t in found if t["is_labeled"]),
-                             total_annotations_number=-sum(t["total_annotations"] for t in found),
-                             skipped_annotations_number=-sum(t["cancelled_annotations"] for t in found),
-                             total_predictions_number=-sum(t["total_predictions"] for t in found))
-    return len(found)
+        await counters.shift(project_id, task_number=-found["tasks"], finished_task_number=-found["labeled"],
+                             total_annotations_number=-found["annotations"],
+                             skipped_annotations_number=-found["skipped"],
+                             total_predictions_number=-found["predictions"])
+    return found["tasks"]
 
 
 def annotation_fields(data: dict[str, Any], partial: bool) -> dict[str, Any]:
@@ -171,6 +194,7 @@ async def create_annotation(user: User, task: Task, project: Project, data: dict
         await TaskLock.delete().where(TaskLock.task == task.id, TaskLock.user == user.id)
         await counters.refresh(project.id, [task.id])
         stored = await get_annotation(annotation.id)
+        await webhooks.annotation_saved("ANNOTATION_CREATED", annotation.id)
     await idempotency.after_commit(lambda: _annotation_created(project, task, stored))
     return stored
 
@@ -204,6 +228,7 @@ async def update_annotation(user: User, annotation: Annotation, project: Project
             await Annotation.update({Annotation.ground_truth: False}).where(Annotation.task == task.id,
                                                                             Annotation.id != annotation.id)
         await counters.refresh(project.id, [task.id])
+        await webhooks.annotation_saved("ANNOTATION_UPDATED", annotation.id)
     stored = await Annotation.objects().where(Annotation.id == annotation.id).output(load_json=True).first()
     await agreement.refresh(project, [task.id])
     await events.annotation_changed(project, "ANNOTATION_UPDATED", stored, task)
@@ -215,6 +240,7 @@ async def delete_annotation(annotation: Annotation, project: Project) -> None:
         await counters.lock_tasks([annotation.task])
         await Annotation.delete().where(Annotation.id == annotation.id)
         await counters.refresh(annotation.project, [annotation.task])
+        await webhooks.annotations_deleted(annotation.project, [annotation.id])
     await agreement.refresh(project, [annotation.task])
     await events.annotations_deleted(project, [annotation.id])
 
@@ -336,36 +362,40 @@ async def reviewed_ids(task_ids: list[int]) -> set[int]:
     return {r["task"] for r in await Review.select(Review.task).where(Review.task.is_in(task_ids or [0]))}
 
 
-async def clear_annotations(project_id: int, task_ids: list[int]) -> int:
-    """Delete the annotations of many tasks at once; counters move by what was there."""
+async def clear_annotations(project_id: int, task_ids: list[int] | None, excluded: Any = (),
+                            annotator: int | None = None) -> int:
+    """Delete the annotations (and drafts, as Label Studio does) of the selected tasks, or only one
+    annotator's; counters move by what was there. Returns the annotations deleted."""
+    where = task_where(project_id, task_ids, excluded)
+    tasks = f"SELECT id FROM lw_task WHERE {where}"
+    mine = f" AND completed_by = {int(annotator)}" if annotator is not None else ""
     async with write_tx():
-        await counters.lock_tasks(task_ids)
-        found = await Task.select(Task.id, Task.is_labeled, Task.total_annotations, Task.cancelled_annotations).where(
-            Task.project == project_id, Task.id.is_in(task_ids or [0]))
-        ids = [t["id"] for t in found]
-        await Annotation.delete().where(Annotation.task.is_in(ids or [0]))
-        await Task.update({Task.total_annotations: 0, Task.cancelled_annotations: 0, Task.is_labeled: False,
-                           Task.updated_at: now()}).where(Task.id.is_in(ids or [0]))
-        await counters.shift(project_id, finished_task_number=-sum(1 for t in found if t["is_labeled"]),
-                             total_annotations_number=-sum(t["total_annotations"] for t in found),
-                             skipped_annotations_number=-sum(t["cancelled_annotations"] for t in found))
-        for table in (AgreementPair, AgreementLabel, AgreementChoice):  # no annotations, nothing to agree on
-            await table.delete().where(table.task.is_in(ids or [0]))
-        await Task.update({Task.agreement: None}).where(Task.id.is_in(ids or [0]))
+        await counters.lock_where(where)
+        count = (await rows.raw(f"SELECT COUNT(*) AS n FROM lw_annotation WHERE task IN ({tasks}){mine}"))[0]["n"]
+        touched = f"id IN (SELECT DISTINCT task FROM lw_annotation WHERE task IN ({tasks}){mine})"
+        await rows.raw(f"UPDATE lw_task SET updated_at = {{}} WHERE {where} AND {touched}", now())
+        for table in ("lw_agreement_pair", "lw_agreement_label", "lw_agreement_choice"):
+            await rows.raw(f"DELETE FROM {table} WHERE task IN (SELECT id FROM lw_task WHERE {where} AND {touched})")
+        await rows.raw(f"UPDATE lw_task SET agreement = NULL WHERE {where} AND {touched}")
+        await webhooks.annotations_deleted_where(project_id, f"task IN ({tasks}){mine}")
+        await rows.raw(f"DELETE FROM lw_annotation WHERE task IN ({tasks}){mine}")
+        await rows.raw(f"DELETE FROM lw_annotation_draft WHERE task IN ({tasks})"
+                       + (f' AND "user" = {int(annotator)}' if annotator is not None else ""))
+        await counters.refresh_where(project_id, where)
         await Project.update({Project.agreement_version: Project.agreement_version + 1}).where(Project.id == project_id)
-    return sum(t["total_annotations"] + t["cancelled_annotations"] for t in found)
+    return int(count)
 
 
-async def clear_predictions(project_id: int, task_ids: list[int]) -> int:
+async def clear_predictions(project_id: int, task_ids: list[int] | None, excluded: Any = ()) -> int:
+    """Delete the predictions of the selected tasks; returns how many."""
+    where = task_where(project_id, task_ids, excluded)
     async with write_tx():
-        await counters.lock_tasks(task_ids)
-        found = await Task.select(Task.id, Task.total_predictions).where(
-            Task.project == project_id, Task.id.is_in(task_ids or [0]))
-        ids = [t["id"] for t in found]
-        await Prediction.delete().where(Prediction.task.is_in(ids or [0]))
-        await Task.update({Task.total_predictions: 0}).where(Task.id.is_in(ids or [0]))
-        await counters.shift(project_id, total_predictions_number=-sum(t["total_predictions"] for t in found))
-    return sum(t["total_predictions"] for t in found)
+        await counters.lock_where(where)
+        count = (await _totals(where))["predictions"]
+        await rows.raw(f"DELETE FROM lw_prediction WHERE task IN (SELECT id FROM lw_task WHERE {where})")
+        await rows.raw(f"UPDATE lw_task SET total_predictions = 0 WHERE {where} AND total_predictions != 0")
+        await counters.shift(project_id, total_predictions_number=-count)
+    return count
 
 
 # the data manager's bulk actions: what each runs, and what it deletes (for the summary)

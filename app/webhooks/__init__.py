@@ -1,0 +1,1 @@
+"""Label Studio's webhooks, delivered from the worker with retries, signed, and logged."""
