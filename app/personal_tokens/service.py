@@ -120,11 +120,13 @@ async def user_for_access(token: str) -> User | None:
         claims = _claims(token, "access")
     except TokenError:
         return None
-    parent = await _live(str(claims.get("parent", "")))
-    if parent is None or str(parent.user) != claims.get("user_id"):
+    parent = str(claims.get("parent", ""))
+    # one query, as for the legacy key (this runs on every API request): live token, active person
+    user = await rows.one(User, 'id = (SELECT "user" FROM lw_personal_token WHERE jti = {} AND revoked_at IS NULL) '
+                                "AND is_active = {}", parent, True)
+    if user is None or str(user.id) != claims.get("user_id"):
         return None
-    user = await rows.one(User, "id = {} AND is_active = {}", parent.user, True)
-    if user is not None and sessions.touch_due(_used, parent.jti):
+    if sessions.touch_due(_used, parent):
         async with write_tx():
-            await PersonalToken.update({PersonalToken.last_used: now()}).where(PersonalToken.id == parent.id)
+            await PersonalToken.update({PersonalToken.last_used: now()}).where(PersonalToken.jti == parent)
     return user
