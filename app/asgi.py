@@ -24,7 +24,7 @@ from app.settings import ROOT, settings
 from app.web import MAX_ID
 # the controllers, a line per domain: only this module imports them
 from app.system import api as system_api, routes as system_pages
-from app.uploads import routes as uploads_pages
+from app.uploads import api as uploads_api, routes as uploads_pages
 from app.accounts import api as accounts_api, routes as accounts_pages
 from app.personal_tokens import api as tokens_api, routes as tokens_pages
 from app.views import api as views_api, routes as views_pages
@@ -43,6 +43,7 @@ CONTROLLERS = [accounts_api, accounts_pages, tokens_api, tokens_pages, projects_
                import_api, uploads_pages, tasks_api, tasks_pages, export_api, export_pages, import_pages,
                labelling_api, labelling_pages, ml_api, ml_pages, review_api, review_pages, views_api, views_pages]
 CONTROLLERS += [webhooks_api, webhooks_pages]
+CONTROLLERS += [uploads_api]
 ROUTES = [handler for module in CONTROLLERS for handler in module.ROUTES]
 # the browser keeps the cookie as long as the longest lifetime allowed; the server ends sessions earlier
 SESSION_MAX_AGE = int(instance.FIELDS["session_hours"].high * 3600)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from app import instance
 from app.accounts import service as accounts
 from app.accounts import sessions
 from app.csrf import SessionCSRF
@@ -31,8 +32,14 @@ async def user_for_header(value: str) -> User | None:
     scheme, _, key = value.partition(" ")
     if scheme.lower() not in ("token", "bearer") or not key.strip():
         raise NotAuthorizedException("Use 'Authorization: Token <key>' or 'Authorization: Bearer <access token>'")
+    # the admin's switches (Label Studio's JWT settings): a kind turned off is refused, saying so
     if scheme.lower() == "bearer":
+        if not instance.current().api_tokens_enabled:
+            raise NotAuthorizedException("Personal access tokens are turned off on this instance.")
         return await personal_tokens.user_for_access(key.strip())
+    if not instance.current().legacy_tokens_enabled:
+        raise NotAuthorizedException("Legacy API keys are turned off on this instance: "
+                                     "use a personal access token (Authorization: Bearer <access token>).")
     return await accounts.user_for_token(key.strip())
 
 

@@ -11,22 +11,26 @@ from app.settings import settings
 log = logging.getLogger("labelwell")
 
 
-async def first_admin() -> None:
-    created = await accounts.ensure_first_admin(
-        settings.admin_username, settings.admin_password, settings.admin_token
-    )
+def admin_lines(created: tuple | None) -> list[str]:
+    """What a person reads about the first admin, when this start made one."""
     if created is None:
-        return
+        return []
     user, generated = created
-    print(f"Created the first admin: {user.email}", flush=True)
-    if generated:
-        # shown this once and never stored in clear: set LABELWELL_PASSWORD to choose it yourself
-        print(f"Generated password for {user.email}: {generated}", flush=True)
-        print("Change it on the Account page after logging in.", flush=True)
+    if not generated:
+        return [f"  Admin:     {user.email} (created now, with LABELWELL_PASSWORD)"]
+    # shown this once and never stored in clear: set LABELWELL_PASSWORD to choose it yourself
+    return [f"  Admin:     {user.email}, password {generated} (shown only now: change it on the Account page)"]
+
+
+async def first_admin() -> tuple | None:
+    return await accounts.ensure_first_admin(settings.admin_username, settings.admin_password, settings.admin_token)
 
 
 async def on_startup() -> None:
+    """Also run when the app is served some other way than `labelwell serve` (which did all this
+    before the server started, and printed it)."""
     await db.migrate()
     await db.open_pool()
     await instance.refresh(force=True)
-    await first_admin()
+    for line in admin_lines(await first_admin()):
+        print(line.strip(), flush=True)

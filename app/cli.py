@@ -1,4 +1,4 @@
-"""The `labelwell` command: serve, worker, migrate, createuser."""
+"""The `labelwell` command: serve, worker, migrate, createuser, token."""
 
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ the README lists them all. With none set, data lives in ./data on SQLite."""
 def worker_command(concurrency: int) -> list[str]:
     # `python -m celery` (not the celery script) keeps the project root importable in the
     # worker's task processes, where piccolo_conf is looked up by module name
-    return [sys.executable, "-m", "celery", "-A", "app.worker:celery_app", "worker",
-            "--loglevel", "INFO", "--concurrency", str(concurrency)]
+    # --quiet and warnings only: no banner and no line per job; app/worker.py says when it is ready
+    return [sys.executable, "-m", "celery", "-A", "app.worker:celery_app", "--quiet", "worker",
+            "--loglevel", "WARNING", "--concurrency", str(concurrency)]
 
 
 def worker_env() -> dict[str, str]:
@@ -108,10 +109,38 @@ def fail_interrupted() -> None:
         print(f"Jobs left running could not be marked interrupted ({type(exc).__name__}: {exc})", flush=True)
 
 
+async def _prepare() -> tuple[int, tuple | None]:
+    from app import bootstrap
+    from app.db import migrate
+
+    applied = await migrate()
+    return applied, await bootstrap.first_admin()
+
+
+def start_lines(host: str, port: int, applied: int, admin: tuple | None, args: argparse.Namespace) -> list[str]:
+    """What a start prints: a few lines a person reads (the server's own logs stay at warnings)."""
+    from importlib.metadata import version
+
+    from app import bootstrap
+
+    shown = "localhost" if host in ("127.0.0.1", "::1") else host
+    database = settings.database_url.split("@")[-1]  # no password in the output
+    schema = f"{applied} migration(s) applied" if applied else "up to date"
+    if settings.broker_url.startswith("filesystem://"):
+        broker = f"the data folder ({settings.broker_dir}), no broker server needed"
+    else:
+        broker = settings.broker_url.split("@")[-1]
+    lines = [f"Labelwell {version('labelwell')} is running: http://{shown}:{port}", *bootstrap.admin_lines(admin),
+             f"  Data:      {settings.data_dir}", f"  Database:  {database} ({schema})", f"  Broker:    {broker}"]
+    if args.no_worker:
+        lines.append("  Worker:    not started here (--no-worker): run `labelwell worker` for background jobs")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        lines.append("  Note:      running as root; nothing here needs it: where you can, run Labelwell as a normal user")
+    return lines
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
-
-    from app.db import migrate
 
     # the worker and the ML code read these to tell a backend where this server is
     if args.host:
@@ -119,9 +148,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.port:
         os.environ["LABELWELL_PORT"] = str(args.port)
     host, port = args.host or settings.host, args.port or settings.port
-    # before the worker starts, so it never meets an old schema (the app's start-up hook then
-    # finds nothing to do, and creates the first admin)
-    asyncio.run(migrate())
+    # before the worker starts, so it never meets an old schema, and the first admin before the
+    # server starts, so it can be said here (the app's start-up hook then finds nothing to do)
+    applied, admin = asyncio.run(_prepare())
     config = uvicorn.Config("app.asgi:app", host=host, port=port, log_level=args.log_level,
                             # forwarded headers only from the proxies named in LABELWELL_TRUSTED_PROXIES
                             proxy_headers=bool(settings.trusted_proxies),
@@ -152,9 +181,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
+    for line in start_lines(host, port, applied, admin, args):
+        print(line, flush=True)
     if not args.no_worker:
-        worker = start_worker(args.concurrency)
-    print(f"Labelwell on http://{host}:{port} (database: {settings.database_url.split('@')[-1]})", flush=True)
+        worker = start_worker(args.concurrency)  # it says "Worker: ready" itself
     try:
         server.run()
     finally:
@@ -201,6 +231,27 @@ def cmd_createuser(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    """A script's first key without a browser: the user's API token (`--reset`: a new one)."""
+    from app.accounts import service
+    from app.db import migrate
+    from app.tables import User
+
+    async def show() -> str | None:
+        await migrate(quiet=True)
+        user = await User.objects().where(User.email == args.email.strip().lower()).first()
+        if user is None or not user.is_active:
+            return None
+        return await (service.reset_token(user) if args.reset else service.token_of(user))
+
+    key = asyncio.run(show())
+    if key is None:
+        print(f"error: no active user with the email {args.email}", file=sys.stderr)
+        return 2
+    print(key)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="labelwell", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -214,7 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help=f"port to listen on (default: LABELWELL_PORT or {settings.port})")
     serve.add_argument("--no-worker", action="store_true", help="do not start the background worker")
     serve.add_argument("--concurrency", type=int, default=1, help="worker processes to start (default: 1)")
-    serve.add_argument("--log-level", default="info", help="uvicorn log level (default: info)")
+    serve.add_argument("--log-level", default="warning",
+                       help="the web server's log level: warning (default), info (also every request), debug")
     serve.set_defaults(func=cmd_serve)
 
     worker = commands.add_parser("worker", help="run only the background worker (Celery)",
@@ -239,6 +291,14 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--last-name", default="", help="last name (optional)")
     create.add_argument("--token", default=None, help="API token to give the user (default: generated)")
     create.set_defaults(func=cmd_createuser)
+
+    token = commands.add_parser("token", help="print a user's API token (for scripts and the SDKs)",
+                                description="Print the API token of a user, for `Authorization: Token <key>` "
+                                "and Label Studio's SDKs (`label_studio_sdk.Client(url, api_key=...)`). Run it "
+                                "with the server's environment (DATABASE_URL, LABELWELL_DATA_DIR).")
+    token.add_argument("--email", required=True, help="the user's email")
+    token.add_argument("--reset", action="store_true", help="make a new token; the old one stops working")
+    token.set_defaults(func=cmd_token)
     return parser
 
 

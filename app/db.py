@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import io
 import re
 import sqlite3
+import sys
 import weakref
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -176,19 +178,26 @@ async def read_snapshot() -> AsyncIterator[None]:
             yield
 
 
-async def migrate() -> None:
-    """Apply pending migrations (idempotent); SQLite is switched to WAL so readers never block the writer."""
+async def migrate(quiet: bool = True) -> int:
+    """Apply pending migrations (idempotent) and say how many ran; SQLite is switched to WAL so
+    readers never block the writer. Piccolo's own report (which on a new database says both "14
+    already complete" and "14 not yet run") is shown only when something fails, or `quiet=False`."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     db = engine()
     if isinstance(db, SQLiteEngine):
         with sqlite3.connect(db.path) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
-    result = await run_forwards("labelwell")
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said) if quiet else contextlib.nullcontext():
+        result = await run_forwards("labelwell")
     if not result.success:
+        sys.stderr.write(said.getvalue())
         raise RuntimeError(f"database migration failed: {result.message}")
+    ran = re.search(r"Running (\d+) migration", said.getvalue())
     if isinstance(db, SQLiteEngine):
         await asyncio.to_thread(never_reuse_ids, db.path)
+    return int(ran.group(1)) if ran else 0
 
 
 # SQLite gives a new row max(id) + 1, so deleting the newest row hands its id to the next one

@@ -49,6 +49,14 @@ FIELDS: dict[str, Field] = {
                            lambda: settings.upload_max_bytes / 1024 / 1024, 0.01, 100 * 1024, "MB"),
     "default_overlap": Field("Default overlap", "Annotators per task for new projects (each project can "
                              "change its own).", int, lambda: 1, 1, 1000, "annotators"),
+    # Label Studio's JWT settings (GET/POST /api/jwt/settings) are these three
+    "api_tokens_enabled": Field("Personal access tokens", "People may make personal access tokens for scripts "
+                                "(SDK 2.x). Off, existing ones stop working until it is on again.", bool, lambda: True),
+    "legacy_tokens_enabled": Field("Legacy API keys", "The per-person key sent as 'Authorization: Token <key>' "
+                                   "(the legacy SDK) works. Off, scripts need a personal access token.", bool,
+                                   lambda: True),
+    "api_token_ttl_days": Field("Personal token lifetime", "How long a new personal access token lasts (Label "
+                                "Studio's default: 73000 days).", int, lambda: 73000, 1, 73000, "days"),
 }
 
 
@@ -59,6 +67,9 @@ class Values:
     task_lock_minutes: float
     upload_max_mb: float
     default_overlap: int
+    api_tokens_enabled: bool
+    legacy_tokens_enabled: bool
+    api_token_ttl_days: int
 
     @property
     def session_lifetime(self) -> dt.timedelta:

@@ -4,14 +4,28 @@ Celery result backend, so pages can show progress whichever broker runs."""
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
+import warnings
+
 from celery import Celery, signals
+from celery.exceptions import SecurityWarning
 
 from app.settings import settings
 from app.system import heartbeat, recovery
 
 
+# `labelwell serve` says once that it runs as root, with what to do; Celery's warning says it again
+# in capitals, and Piccolo logs the database version on every start
+warnings.filterwarnings("ignore", category=SecurityWarning)
+logging.getLogger("piccolo").setLevel(logging.WARNING)
+
+
 def make_celery() -> Celery:
-    app = Celery("labelwell", broker=settings.broker_url, include=["app.job_kinds"])
+    # kombu warns "No hostname was supplied" for a bare filesystem://; the folder is what counts
+    broker = "filesystem://localhost//" if settings.broker_url in ("filesystem://", "filesystem:///") else settings.broker_url
+    app = Celery("labelwell", broker=broker, include=["app.job_kinds"])
     app.conf.update(
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
@@ -50,6 +64,12 @@ def start_heartbeat(sender: object, **_: object) -> None:
     # sender is the worker's consumer; its hostname is the worker's node name (celery@host). After
     # each beat (the first one as the worker starts), jobs left running by stopped workers are failed
     heartbeat.start(sender.hostname, after_beat=recovery.sweep)  # type: ignore[attr-defined]
+    size = getattr(getattr(sender, "pool", None), "num_processes", None) or "?"
+    # past Celery's capture of stdout (which would make it a log line with a level and a time)
+    out = sys.__stdout__
+    if out is not None:
+        out.write(f"  Worker:    ready ({size} process(es), pid {os.getpid()})\n")
+        out.flush()
 
 
 @signals.worker_shutdown.connect

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -106,6 +107,7 @@ def run(engine: str, database_url: str, tasks_file: Path, n: int, requests: int)
         print(f"[{engine}] server RSS at the end {memory(pid)['rss']:.0f} MiB")
     finally:
         server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)  # a benchmark leaves nothing behind
 
 
 def main() -> None:
@@ -118,7 +120,10 @@ def main() -> None:
     tasks_file = folder / "tasks.jsonl"
     make_file(tasks_file, args.tasks)
     print(f"{args.tasks:,} tasks, {tasks_file.stat().st_size / 1e6:.0f} MB of JSONL (1 in 10 annotated)")
-    on_engines(args.engine, folder, lambda engine, url: run(engine, url, tasks_file, args.tasks, args.requests))
+    try:
+        on_engines(args.engine, folder, lambda engine, url: run(engine, url, tasks_file, args.tasks, args.requests))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

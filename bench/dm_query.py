@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -105,6 +106,7 @@ def run(engine: str, database_url: str, n: int, requests: int) -> None:
                 server.query(sql)
     finally:
         server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)  # a benchmark leaves nothing behind
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -80,6 +81,7 @@ def main() -> None:
         server.stop()
         hello.terminate()
         hello.wait()
+        shutil.rmtree(data, ignore_errors=True)  # a benchmark leaves nothing behind
 
     print(f"engine: {server.engine}, {n} sequential keep-alive requests each, median per request")
     print(f"{'hello-world floor':38s} {floor:7.3f} ms   1.0x")

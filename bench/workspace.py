@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -228,6 +229,7 @@ def run(engine: str, database_url: str, args: argparse.Namespace, hello_url: str
                 rows.append((name, *summary(loads), None))
     finally:
         server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)  # a benchmark leaves nothing behind
     after = floor(hello_url, 500)
     hello = (before + after) / 2
     print(f"[{engine}] keep-alive requests: p50 and p95; the p50 over the hello-world mean; Label Studio over our p50")
@@ -254,6 +256,7 @@ def main() -> None:
     finally:
         hello.terminate()
         hello.wait()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

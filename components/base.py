@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from components.errors import ConfigError
@@ -37,8 +38,26 @@ def boolean(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in TRUE
 
 
+ACCEPTED = "accepted as in Label Studio (checked, no effect here)"  # an attribute only validated
+
+
+@dataclass(frozen=True)
+class About:
+    """A tag's own words for the reference (components/reference.py builds docs/tags.md and the
+    editor's panel from them and from the class's rules). Prose is Markdown with `code` only.
+    Attribute descriptions and defaults are merged down the class's bases."""
+
+    summary: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)  # attribute -> what it does
+    defaults: dict[str, str] = field(default_factory=dict)  # attribute -> its default
+    example: str = ""  # a minimal snippet that validates inside <View>…</View>
+    result: dict[str, Any] | None = None  # a control's `value`; for <Relations>, the whole item
+    extra: dict[str, Any] = field(default_factory=dict)  # item keys beside `value` (original_width, …)
+
+
 class Component:
     tag: ClassVar[str]
+    about: ClassVar[About] = About()
     kind: ClassVar[str] = "visual"  # object | control | visual | child
     template: ClassVar[str | None] = None
     required: ClassVar[tuple[str, ...]] = ()
@@ -92,6 +111,15 @@ class Component:
     def render(self, ctx: RenderContext, region: dict | None = None) -> Any:
         return ctx.render(self, region) if self.template else ""
 
+    def nested(self, cls: type) -> Iterator[Any]:
+        """Children of a type, also those inside layout <View>s (Label Studio lets a control lay
+        out its options in Views, with Headers between them)."""
+        for child in self.children:
+            if isinstance(child, cls):
+                yield child
+            elif child.tag == "View":
+                yield from child.nested(cls)
+
 
 def _fits(value: str, allowed: Any) -> bool:
     if allowed == "bool":
@@ -116,6 +144,7 @@ class Option(Component):
     `value` attribute or, as Label Studio allows, the tag's text."""
 
     kind = "child"
+    about = About(attributes={"value": "the option's value (or the tag's text)"})
 
     @property
     def value(self) -> str:
@@ -132,6 +161,8 @@ class ObjectTag(Component):
 
     kind = "object"
     required = ("name", "value")
+    about = About(attributes={"name": "what controls name in `toName`",
+                              "value": "the task data shown: `$key` (a path into the task's data)"})
 
     def sample_value(self) -> Any:
         """Made-up data for the preview when the config carries no sample task."""
@@ -146,6 +177,8 @@ class Control(Component):
 
     kind = "control"
     required = ("name", "toName")
+    about = About(attributes={"name": "the result's `from_name`",
+                              "toName": "the object tag it labels (its `name`), the result's `to_name`"})
     result_type: ClassVar[str]
     value_key: ClassVar[str]
     labels_objects: ClassVar[tuple[str, ...]]  # object tags it can label

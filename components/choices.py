@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from components.base import Option, Problem
+from components.base import ACCEPTED, About, Option, Problem
 from components.classification import Classification
 from components.variables import resolve
 
@@ -17,21 +17,38 @@ if TYPE_CHECKING:
 
 class Choice(Option):
     tag = "Choice"
+    about = About(
+        summary="An option: `value` (or the tag's text). Nested inside `<Taxonomy>` it makes the tree.",
+        attributes={"alias": "the value written in the result instead of `value`", "hotkey": "the key that picks it",
+                    "hint": "a tooltip", "selected": "picked at the start", "background": ACCEPTED},
+        example='<Choices name="topic" toName="text">\n  <Choice value="Sports" hotkey="s"/>\n</Choices>\n'
+                '<Text name="text" value="$text"/>')
     checks = {"selected": "bool", "background": "color"}
 
 
 class Choices(Classification):
     tag = "Choices"
+    about = About(
+        summary="One or several choices for the task (or, with `perRegion`, for each region). `<Choice value>` "
+                "children, or a dynamic `value=\"$options\"` from the task.",
+        attributes={"choice": "`single` (a select), `single-radio` (radio buttons) or `multiple` (check boxes)",
+                    "showInline": "the choices in a row",
+                    "value": "dynamic choices: `$key` holding a list of values or `{\"value\", \"alias\"}`",
+                    "allowNested": ACCEPTED},
+        defaults={"choice": "single"},
+        example='<Text name="text" value="$text"/>\n<Choices name="sentiment" toName="text" choice="single-radio">\n'
+                '  <Choice value="Positive"/>\n  <Choice value="Negative"/>\n</Choices>',
+        result={"choices": ["Positive"]})
     template = "choices.html"
     result_type = "choices"
-    child_tags = ("Choice",)
+    child_tags = ("Choice", "View", "Header")  # Views and Headers lay the choices out
 
     checks = {**Classification.common_checks, "choice": ("single", "single-radio", "multiple"),
               "showInline": "bool", "allowNested": "bool"}
 
     def validate(self, config: LabelConfig) -> Iterator[ConfigError]:
         yield from super().validate(config)
-        if not self.children and not self.get("value"):
+        if not any(self.nested(Choice)) and not self.get("value"):
             yield self.error("<Choices> has no <Choice> inside and no dynamic value=\"$…\": "
                              "annotators would have nothing to choose.")
 
@@ -39,9 +56,13 @@ class Choices(Classification):
     def multiple(self) -> bool:
         return self.get("choice") == "multiple"
 
-    def options(self, data: dict) -> list[dict[str, Any]]:
-        out = [{"value": c.value, "alias": c.get("alias"), "hotkey": c.hotkey, "hint": c.get("hint"),
-                "selected": c.flag("selected")} for c in self.children if isinstance(c, Choice)]
+    @staticmethod
+    def option(c: Choice) -> dict[str, Any]:
+        return {"value": c.value, "alias": c.get("alias"), "hotkey": c.hotkey, "hint": c.get("hint"),
+                "selected": c.flag("selected")}
+
+    def dynamic_options(self, data: dict) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
         if self.get("value"):
             dynamic = resolve(self.get("value"), data)
             for entry in dynamic if isinstance(dynamic, list) else []:
@@ -50,8 +71,11 @@ class Choices(Classification):
                             "hint": entry.get("hint"), "selected": False})
         return out
 
+    def options(self, data: dict) -> list[dict[str, Any]]:
+        return [self.option(c) for c in self.nested(Choice)] + self.dynamic_options(data)
+
     def label_values(self) -> list[str]:
-        return [c.value for c in self.children if isinstance(c, Choice)]
+        return [c.value for c in self.nested(Choice)]
 
     def parse(self, raw: list[str], ctx: RenderContext) -> list[str] | None:
         picked = [v for v in raw if v != ""]

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from components.base import Control, Problem
+from components.base import ACCEPTED, About, Control, Problem
 
 if TYPE_CHECKING:
     from components.render import RenderContext
 
 OBJECT_TAGS = ("Text", "HyperText", "Image", "Paragraphs", "Table")
 VISIBLE_WHEN = ("region-selected", "choice-selected", "no-region-selected", "choice-unselected")
-IMAGE_KEYS = ("original_width", "original_height", "image_rotation")
+IMAGE_KEYS = ("original_width", "original_height", "image_rotation", "item_index")
 
 
 def words(value: str | None) -> list[str]:
@@ -20,6 +20,15 @@ def words(value: str | None) -> list[str]:
 
 
 class Classification(Control):
+    about = About(attributes={
+        "required": "the task cannot be submitted without an answer",
+        "requiredMessage": "what to say when it is missing",
+        "perRegion": "one answer per region, carrying the region's `id` and geometry",
+        "perItem": ACCEPTED + " (cannot be used with `perRegion`)",
+        "visibleWhen": "show it only when a region or a choice is (not) selected; a hidden control is neither "
+                       "required nor submitted",
+        "whenTagName": "the control `visibleWhen` (or `perRegion`) watches",
+        "whenChoiceValue": "the choice(s) that show it", "whenLabelValue": "the label(s) of the regions it applies to"})
     labels_objects = OBJECT_TAGS
     can_be_per_region = True
     common_checks: ClassVar[dict[str, Any]] = {"required": "bool", "perRegion": "bool", "perItem": "bool",

@@ -123,7 +123,7 @@ class LabelConfig:
         """The data keys every task must have: those the object tags show."""
         keys: list[str] = []
         for node in self.objects:
-            for path in variables_in(node.get("value")):
+            for path in variables_in(node.get("value")) + variables_in(node.get("valueList")):
                 if top_key(path) not in keys:
                     keys.append(top_key(path))
         return keys
@@ -134,7 +134,7 @@ class LabelConfig:
             return self.comment_task
         data: dict[str, Any] = {}
         for node in self.objects:
-            for path in variables_in(node.get("value")):
+            for path in variables_in(node.get("value")) + variables_in(node.get("valueList")):
                 data.setdefault(top_key(path), node.sample_value())
         return {"data": data}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from components.base import Problem
+from components.base import About, Problem
 from components.classification import Classification
 
 if TYPE_CHECKING:
@@ -23,6 +23,13 @@ KINDS = {
 
 class DateTime(Classification):
     tag = "DateTime"
+    about = About(
+        summary="A date, a time, a month, a year, or a date and time.",
+        attributes={"only": "`date`, `time`, `month`, `year`, or `date,time`",
+                    "min": "the earliest allowed, in the value's format", "max": "the latest allowed"},
+        defaults={"only": "date,time"},
+        example='<Text name="text" value="$text"/>\n<DateTime name="when" toName="text" only="date"/>',
+        result={"datetime": "2024-05-03"})
     template = "datetime.html"
     result_type = "datetime"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from components.base import ObjectTag
+from components.base import ACCEPTED, About, ObjectTag
 from components.text import decode
 
 if TYPE_CHECKING:
@@ -14,6 +14,14 @@ if TYPE_CHECKING:
 
 class HyperText(ObjectTag):
     tag = "HyperText"
+    about = About(
+        summary="HTML from the task, sanitised with nh3 (formatting kept; scripts, event handlers, frames "
+                "dropped).",
+        attributes={"valueType": "`text`: the value is the HTML; `url`: it is an address",
+                    "encoding": "`base64` or `base64unicode`: the value is decoded first",
+                    "clickableLinks": ACCEPTED, "inline": ACCEPTED, "saveTextResult": ACCEPTED},
+        defaults={"valueType": "text", "encoding": "none"},
+        example='<HyperText name="page" value="$html"/>')
     template = "hypertext.html"
     checks = {"valueType": ("text", "url"), "saveTextResult": ("yes", "no"), "clickableLinks": "bool",
               "inline": "bool", "encoding": ("none", "base64", "base64unicode")}

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from components.base import Problem
-from components.labels import LabelSet, number
+from components import shapes
+from components.base import ACCEPTED, About, Problem
+from components.labels import LabelSet
 
 if TYPE_CHECKING:
     from components.render import RenderContext
 
-SLACK = 1e-6  # float noise from the browser's arithmetic
+BOX = {"x": 10.0, "y": 20.0, "width": 30.0, "height": 25.0, "rotation": 0}  # reference examples
+SIZE = {"original_width": 640, "original_height": 400}
 
 
 class ImageRegions(LabelSet):
     """Label Studio also writes the unlabelled type (`rectangle` for RectangleLabels): both are read."""
     labels_objects = ("Image",)
+    about = About(attributes={"canRotate": "boxes may be rotated", "fillOpacity": ACCEPTED})
     template = "labels.html"
     checks = {**LabelSet.checks, "canRotate": "bool", "fillOpacity": "number"}
 
@@ -33,22 +36,26 @@ class ImageRegions(LabelSet):
 
 class RectangleLabels(ImageRegions):
     tag = "RectangleLabels"
+    about = About(
+        summary="Boxes on `<Image>`: `x`, `y`, `width`, `height` are percent of the original image (0–100), "
+                "`rotation` in degrees; the item carries `original_width` and `original_height`.",
+        example='<Image name="image" value="$image"/>\n<RectangleLabels name="box" toName="image">\n'
+                '  <Label value="Car"/>\n</RectangleLabels>',
+        result={**BOX, "rectanglelabels": ["Car"]}, extra=SIZE)
     result_type = "rectanglelabels"
-    geometry_keys = ("x", "y", "width", "height", "rotation")
+    geometry_keys = shapes.KEYS["box"]
 
     def geometry(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> dict[str, Any]:
-        x, y = number(value.get("x"), "x"), number(value.get("y"), "y")
-        width, height = number(value.get("width"), "width"), number(value.get("height"), "height")
-        rotation = number(value.get("rotation", 0), "rotation", -360, 360)
-        if width <= 0 or height <= 0:
-            raise Problem("a box needs a width and a height above 0")
-        if not rotation and (x + width > 100 + SLACK or y + height > 100 + SLACK):
-            raise Problem(f"the box ({x:g}, {y:g}, {width:g} x {height:g}) reaches outside the image")
-        return {"x": x, "y": y, "width": width, "height": height, "rotation": rotation}
+        return shapes.box(value)
 
 
 class Rectangle(RectangleLabels):
     tag = "Rectangle"
+    about = About(
+        summary="Boxes without labels, the same geometry (with a `<Labels toName>` on the same image, the OCR "
+                "template, each box gets its labels in a second item).",
+        example='<Image name="image" value="$image"/>\n<Rectangle name="area" toName="image"/>',
+        result=BOX, extra=SIZE)
     result_type = "rectangle"
     labels_optional = True
     child_tags = ()
@@ -56,26 +63,25 @@ class Rectangle(RectangleLabels):
 
 class PolygonLabels(ImageRegions):
     tag = "PolygonLabels"
+    about = About(
+        summary="Polygons on `<Image>`: `points` in percent of the original image, at least 3.",
+        example='<Image name="image" value="$image"/>\n<PolygonLabels name="outline" toName="image">\n'
+                '  <Label value="Building"/>\n</PolygonLabels>',
+        result={"points": [[10.0, 10.0], [40.0, 12.0], [25.0, 40.0]], "closed": True, "polygonlabels": ["Building"]},
+        extra=SIZE)
     result_type = "polygonlabels"
-    geometry_keys = ("points", "closed")
+    geometry_keys = shapes.KEYS["polygon"]
 
     def geometry(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> dict[str, Any]:
-        points = value.get("points")
-        if not isinstance(points, list) or len(points) < 3:
-            raise Problem("a polygon needs a list of at least 3 points")
-        clean = []
-        for i, point in enumerate(points):
-            if not isinstance(point, list) or len(point) != 2:
-                raise Problem(f"point {i} must be [x, y]")
-            clean.append([number(point[0], f"points[{i}][0]"), number(point[1], f"points[{i}][1]")])
-        out: dict[str, Any] = {"points": clean}
-        if "closed" in value:
-            out["closed"] = bool(value["closed"])
-        return out
+        return shapes.polygon(value)
 
 
 class Polygon(PolygonLabels):
     tag = "Polygon"
+    about = About(
+        summary="Polygons without labels.",
+        example='<Image name="image" value="$image"/>\n<Polygon name="outline" toName="image"/>',
+        result={"points": [[10.0, 10.0], [40.0, 12.0], [25.0, 40.0]], "closed": True}, extra=SIZE)
     result_type = "polygon"
     labels_optional = True
     child_tags = ()
@@ -83,18 +89,24 @@ class Polygon(PolygonLabels):
 
 class KeyPointLabels(ImageRegions):
     tag = "KeyPointLabels"
+    about = About(
+        summary="Points on `<Image>`: `x`, `y` in percent of the original image, `width` the point's size.",
+        example='<Image name="image" value="$image"/>\n<KeyPointLabels name="joint" toName="image">\n'
+                '  <Label value="Knee"/>\n</KeyPointLabels>',
+        result={"x": 50.0, "y": 60.0, "width": 1.0, "keypointlabels": ["Knee"]}, extra=SIZE)
     result_type = "keypointlabels"
-    geometry_keys = ("x", "y", "width")
+    geometry_keys = shapes.KEYS["point"]
 
     def geometry(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> dict[str, Any]:
-        out = {"x": number(value.get("x"), "x"), "y": number(value.get("y"), "y")}
-        if "width" in value:
-            out["width"] = number(value["width"], "width")
-        return out
+        return shapes.point(value)
 
 
 class KeyPoint(KeyPointLabels):
     tag = "KeyPoint"
+    about = About(
+        summary="Points without labels.",
+        example='<Image name="image" value="$image"/>\n<KeyPoint name="point" toName="image"/>',
+        result={"x": 50.0, "y": 60.0, "width": 1.0}, extra=SIZE)
     result_type = "keypoint"
     labels_optional = True
     child_tags = ()

@@ -8,7 +8,8 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from components.base import REGION_ID, Control, Option, Problem, _fits
+from components import shapes
+from components.base import ACCEPTED, REGION_ID, About, Control, Option, Problem, _fits
 from components.errors import ConfigError
 from components.variables import resolve
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from components.config import LabelConfig
     from components.render import RenderContext
 
+REGION_KEYS = ("original_width", "original_height", "image_rotation", "item_index")  # item level, kept
 PALETTE = ("#FFA39E", "#FFC069", "#95DE64", "#87E8DE", "#91CAFF", "#D3ADF7", "#FF85C0", "#FFD666", "#B7EB8F",
            "#ADC6FF")
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -23,6 +25,18 @@ WORD = re.compile(r"\w+", re.UNICODE)
 
 class Label(Option):
     tag = "Label"
+    about = About(
+        summary="A label inside a region control: `value` (or the tag's text). Labels and choices without a "
+                "`hotkey` get the number keys in order, as in Label Studio.\n\n"
+                "Label Studio lets a control lay its options out: `<View>` (with `style`) and `<Header>` may sit "
+                "inside `<Labels>`, `<Choices>` and the image controls, and the `<Label>`s or `<Choice>`s inside "
+                "them count as the control's own. A `<Choices>` renders them in that layout.",
+        attributes={"alias": "the value written in the result instead of `value`",
+                    "background": "the label's colour", "hotkey": "the key that picks it",
+                    "maxUsages": "how many regions may carry this label", "selected": "picked at the start",
+                    "selectedColor": ACCEPTED},
+        example='<Labels name="entity" toName="text">\n  <Label value="Person" background="#FFA39E" hotkey="p"/>\n'
+                '</Labels>\n<Text name="text" value="$text"/>')
     checks = {"background": "color", "selectedColor": "color", "maxUsages": "int", "selected": "bool"}
 
 
@@ -32,16 +46,25 @@ def integer(value: Any, field: str) -> int:
     return value
 
 
-def number(value: Any, field: str, low: float = 0, high: float = 100) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise Problem(f"value.{field} must be a number from {low:g} to {high:g}, not {value!r}")
-    return value
+def check_item_index(item: dict[str, Any], ctx: RenderContext) -> None:
+    """A region on one page of a multi-page object (<Image valueList>) names the page in item_index."""
+    if "item_index" not in item:
+        return
+    index, target = item["item_index"], ctx.config.by_name.get(str(item.get("to_name")))
+    pages = target.page_count(ctx.data) if hasattr(target, "page_count") else 1
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < pages:
+        raise Problem(f"item_index must be a page number from 0 to {pages - 1}, not {index!r}")
 
 
 class LabelSet(Control):
     """A control offering labels (static <Label> children or a dynamic `value="$options"`)."""
+    about = About(attributes={
+        "choice": "`multiple`: a region may carry several labels", "maxUsages": "how many regions this control may make",
+        "showInline": "the labels in a row", "value": "dynamic labels: `$key` holding a list of "
+        "`{\"value\", \"alias\", \"background\"}` from the task",
+        "opacity": ACCEPTED, "strokeWidth": ACCEPTED}, defaults={"choice": "single"})
 
-    child_tags = ("Label",)
+    child_tags = ("Label", "View", "Header")  # Views and Headers lay the labels out
     checks = {"choice": ("single", "multiple"), "maxUsages": "int", "showInline": "bool", "opacity": "number",
               "strokeWidth": "number"}
     geometry_keys: ClassVar[tuple[str, ...]] = ()
@@ -53,21 +76,21 @@ class LabelSet(Control):
 
     def validate(self, config: LabelConfig) -> Iterator[ConfigError]:
         yield from super().validate(config)
-        if not self.labels_optional and not self.children and not self.get("value"):
+        if not self.labels_optional and not self.label_values() and not self.get("value"):
             yield self.error(f"<{self.tag}> has no <Label> inside and no dynamic value=\"$…\": "
                              "annotators would have nothing to choose.")
-        seen = Counter(child.value for child in self.children if isinstance(child, Label))
+        seen = Counter(child.value for child in self.nested(Label))
         for value, count in seen.items():
             if count > 1:
                 yield self.error(f'the label "{value}" is listed {count} times.')
 
     def label_values(self) -> list[str]:
-        return [c.value for c in self.children if isinstance(c, Label)]
+        return [c.value for c in self.nested(Label)]
 
     def labels(self, data: dict) -> list[dict[str, Any]]:
         """Each label: value, alias, background, hotkey, maxUsages (dynamic ones from task data)."""
         out = [{"value": c.value, "alias": c.get("alias"), "background": c.get("background"),
-                "hotkey": c.hotkey, "max": c.get("maxUsages")} for c in self.children if isinstance(c, Label)]
+                "hotkey": c.hotkey, "max": c.get("maxUsages")} for c in self.nested(Label)]
         if self.get("value"):
             dynamic = resolve(self.get("value"), data)
             for entry in dynamic if isinstance(dynamic, list) else []:
@@ -97,24 +120,29 @@ class LabelSet(Control):
             raise Problem(f"{self.name} cannot label {to_name!r}")
         value = item.get("value") if isinstance(item.get("value"), dict) else {}
         clean = self.geometry(value, ctx, to_name)
+        check_item_index(item, ctx)
         chosen = value.get(self.value_key, [])
         if not isinstance(chosen, list) or not all(isinstance(x, str) for x in chosen):
             raise Problem(f"value.{self.value_key} must be a list of label names")
+        self.check_chosen(chosen, ctx)
+        if chosen or not self.labels_optional:
+            clean[self.value_key] = chosen
+        out = {"id": region_id, "from_name": self.name, "to_name": to_name, "type": self.result_type,
+               "origin": item.get("origin") if item.get("origin") in ("manual", "prediction", "prediction-changed")
+               else "manual", "value": clean}
+        for extra in ("original_width", "original_height", "image_rotation", "item_index", "score"):
+            if extra in item:
+                out[extra] = item[extra]
+        return out
+
+    def check_chosen(self, chosen: list[str], ctx: RenderContext) -> None:
+        """A region's labels from the form: known ones, and one unless choice="multiple"."""
         known = {label["value"] for label in ctx.labels(self)}
         unknown = [x for x in chosen if x not in known]
         if unknown:
             raise Problem(f"{self.name} has no label {', '.join(map(repr, unknown))}")
         if self.get("choice", "single") == "single" and len(chosen) > 1:
             raise Problem(f"{self.name} allows one label per region, got {len(chosen)}")
-        if chosen or not self.labels_optional:
-            clean[self.value_key] = chosen
-        out = {"id": region_id, "from_name": self.name, "to_name": to_name, "type": self.result_type,
-               "origin": item.get("origin") if item.get("origin") in ("manual", "prediction", "prediction-changed")
-               else "manual", "value": clean}
-        for extra in ("original_width", "original_height", "image_rotation", "score"):
-            if extra in item:
-                out[extra] = item[extra]
-        return out
 
     def collect(self, form: dict, ctx: RenderContext, regions: dict[str, dict]) -> list[dict]:
         """Regions were read already; here only the usage limits across regions are enforced."""
@@ -139,6 +167,7 @@ class LabelSet(Control):
         for key in ("original_width", "original_height"):
             if key in item and (isinstance(item[key], bool) or not isinstance(item[key], int) or item[key] <= 0):
                 raise Problem(f"{key} must be a positive whole number of pixels")
+        check_item_index(item, ctx)
         known = {label["value"] for label in ctx.labels(self)}
         unknown = [str(x) for x in chosen if x not in known]
         if unknown:
@@ -147,18 +176,70 @@ class LabelSet(Control):
 
 
 class Labels(LabelSet):
+    """Spans on a text; on an <Image> (Label Studio's OCR template), the labels of the regions the
+    image's other controls draw: each region shows them, and a labelled region gets a `labels`
+    result with its id and shape."""
+
     tag = "Labels"
+    about = About(
+        summary="Spans on `<Text>`: `start`/`end` are code-point offsets and the server writes `text` from "
+                "them.\n\n"
+                "On an `<Image>` (Label Studio's OCR template), `<Labels>` labels the regions the image's other "
+                "controls draw (`<Rectangle>`, `<Polygon>`): each region in the region list shows the labels, and a "
+                "labelled region gets a second item with the same `id`, `type: \"labels\"`, the region's shape and "
+                "`labels` (`value: {\"x\", \"y\", \"width\", \"height\", \"rotation\", \"labels\": […]}`), as "
+                "Label Studio writes it. Draw with the image's tool first, then pick the label in the region's "
+                "row. A `labels` item on an image must carry a shape.",
+        example='<Labels name="entity" toName="text">\n  <Label value="Person" background="#FFA39E"/>\n'
+                '  <Label value="Organisation" background="#FFC069"/>\n</Labels>\n<Text name="text" value="$text"/>',
+        result={"start": 13, "end": 24, "text": "Alice Smith", "labels": ["Person"]})
     template = "labels.html"
     result_type = "labels"
-    labels_objects = ("Text",)
+    labels_objects = ("Text", "Image")
     geometry_keys = ("start", "end")
+    on_image = False
+
+    def validate(self, config: LabelConfig) -> Iterator[ConfigError]:
+        yield from super().validate(config)
+        self.on_image = any(getattr(config.by_name.get(n), "tag", None) == "Image" for n in self.to_names)
+
+    @property
+    def per_region(self) -> bool:
+        return self.on_image
+
+    def applies_to(self, region: dict[str, Any]) -> bool:
+        return region.get("from_name") != self.name
 
     def geometry(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> dict[str, Any]:
+        if ctx.config.by_name[to_name].tag == "Image":
+            return shapes.any_shape(value)
         text = ctx.text(to_name)
         start, end = integer(value.get("start"), "start"), integer(value.get("end"), "end")
         if not 0 <= start < end <= len(text):
             raise Problem(f"span {start}-{end} is outside the text (0-{len(text)}) or empty")
         return {"start": start, "end": end, "text": text[start:end]}
+
+    def field(self, region: dict[str, Any]) -> str:
+        return f"{self.name}@{region['id']}"
+
+    def collect(self, form: dict, ctx: RenderContext, regions: dict[str, dict]) -> list[dict]:
+        if not self.on_image:
+            return super().collect(form, ctx, regions)
+        items = [item for region in regions.values() if region["to_name"] in self.to_names
+                 and self.applies_to(region) for item in self._for_region(form, ctx, region)]
+        super().collect(form, ctx, {**regions, **{f"+{i['id']}": i for i in items}})  # the usage limits
+        return items
+
+    def _for_region(self, form: dict, ctx: RenderContext, region: dict[str, Any]) -> list[dict[str, Any]]:
+        picked = [v for v in form.get(self.field(region), []) if v]
+        if not picked:
+            return []
+        self.check_chosen(picked, ctx)
+        control = ctx.config.by_name[region["from_name"]]
+        shape = {k: region["value"][k] for k in getattr(control, "geometry_keys", ()) if k in region["value"]}
+        item = self.item({**shape, self.value_key: picked}, region["id"], region["to_name"])
+        item.update({k: region[k] for k in REGION_KEYS if k in region})
+        return [item]
 
     def region_from_form(self, item: dict[str, Any], ctx: RenderContext) -> dict[str, Any]:
         to_name = str(item.get("to_name") or self.to_names[0])
@@ -169,6 +250,8 @@ class Labels(LabelSet):
         return super().region_from_form(item, ctx)
 
     def warnings(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> list[str]:
+        if ctx.config.by_name[to_name].tag == "Image":
+            return []
         text = ctx.text(to_name)
         if "text" in value and value["text"] != text[value["start"]:value["end"]]:
             return [f"value.text {value['text']!r} differs from the text at {value['start']}-{value['end']} "
@@ -190,6 +273,13 @@ def snap_to_words(text: str, start: Any, end: Any) -> dict[str, Any]:
 
 class HyperTextLabels(LabelSet):
     tag = "HyperTextLabels"
+    about = About(
+        summary="Spans on `<HyperText>`: `start` and `end` are XPaths of the nodes the selection starts and ends "
+                "in, with offsets inside them and in the page's whole text.",
+        example='<HyperTextLabels name="spans" toName="page">\n  <Label value="Price"/>\n</HyperTextLabels>\n'
+                '<HyperText name="page" value="$html"/>',
+        result={"start": "/p[1]/b[1]", "end": "/p[1]/b[1]", "startOffset": 0, "endOffset": 4,
+                "globalOffsets": {"start": 7, "end": 11}, "text": "HTML", "hypertextlabels": ["Price"]})
     template = "labels.html"
     result_type = "hypertextlabels"
     labels_objects = ("HyperText",)
@@ -219,6 +309,13 @@ class HyperTextLabels(LabelSet):
 
 class ParagraphLabels(LabelSet):
     tag = "ParagraphLabels"
+    about = About(
+        summary="Spans on `<Paragraphs>`: `start` and `end` are paragraph indexes (as strings), with offsets "
+                "inside those paragraphs.",
+        example='<ParagraphLabels name="intent" toName="dialogue">\n  <Label value="Complaint"/>\n'
+                '</ParagraphLabels>\n<Paragraphs name="dialogue" value="$dialogue" layout="dialogue"/>',
+        result={"start": "0", "end": "0", "startOffset": 0, "endOffset": 5, "text": "Hello",
+                "paragraphlabels": ["Complaint"]})
     template = "labels.html"
     result_type = "paragraphlabels"
     labels_objects = ("Paragraphs",)

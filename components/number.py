@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from components.base import Problem
+from components.base import About, Problem
 from components.classification import Classification
 
 if TYPE_CHECKING:
@@ -14,6 +14,12 @@ if TYPE_CHECKING:
 
 class Number(Classification):
     tag = "Number"
+    about = About(
+        summary="A number, optionally within `min` and `max`.",
+        attributes={"min": "the smallest allowed", "max": "the largest allowed", "step": "the input's step",
+                    "defaultValue": "the number at the start", "slider": "a slider instead of a box"},
+        example='<Text name="text" value="$text"/>\n<Number name="people" toName="text" min="0" max="100"/>',
+        result={"number": 3})
     template = "number.html"
     result_type = "number"
     checks = {**Classification.common_checks, "min": "number", "max": "number", "step": "number",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from components.base import Problem
+from components.base import About, Problem
 from components.classification import Classification
 
 if TYPE_CHECKING:
@@ -18,6 +18,13 @@ SIDES = ("left", "right")
 
 class Pairwise(Classification):
     tag = "Pairwise"
+    about = About(
+        summary="Compares two objects: `toName=\"a,b\"` names both, and the item's `to_name` is `\"a,b\"`.",
+        attributes={"toName": "the two objects compared, `a,b`", "leftClass": "the left side's class name",
+                    "rightClass": "the right side's class name"},
+        example='<Text name="left" value="$left"/>\n<Text name="right" value="$right"/>\n'
+                '<Pairwise name="better" toName="left,right"/>',
+        result={"selected": "left"})
     template = "pairwise.html"
     result_type = "pairwise"
     can_be_per_region = False

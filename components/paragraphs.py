@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from components.base import ObjectTag
+from components.base import ACCEPTED, About, ObjectTag
 from components.text import segments
 from components.variables import resolve
 
@@ -14,6 +14,14 @@ if TYPE_CHECKING:
 
 class Paragraphs(ObjectTag):
     tag = "Paragraphs"
+    about = About(
+        summary="A list of objects shown as paragraphs; `layout=\"dialogue\"` shows them as a conversation.",
+        attributes={"layout": "`dialogue`: a conversation, one bubble per speaker",
+                    "nameKey": "the key of each paragraph's speaker", "textKey": "the key of each paragraph's text",
+                    "valueType": "`json`: the value is the list; `url`: it is an address",
+                    "showPlayer": ACCEPTED, "saveTextResult": ACCEPTED},
+        defaults={"layout": "none", "nameKey": "author", "textKey": "text", "valueType": "json"},
+        example='<Paragraphs name="dialogue" value="$dialogue" layout="dialogue"/>')
     template = "paragraphs.html"
     checks = {"layout": ("none", "dialogue"), "valueType": ("json", "url"), "showPlayer": "bool",
               "saveTextResult": ("yes", "no")}

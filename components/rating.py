@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from components.base import Problem
+from components.base import ACCEPTED, About, Problem
 from components.classification import Classification
 
 if TYPE_CHECKING:
@@ -17,6 +17,13 @@ ICONS = {"star": "★", "heart": "♥", "fire": "🔥", "smile": "☺"}
 
 class Rating(Classification):
     tag = "Rating"
+    about = About(
+        summary="A rating from 1 to `maxRating`.",
+        attributes={"maxRating": "the most it goes to", "icon": "the symbol shown",
+                    "defaultValue": "the rating at the start", "size": ACCEPTED},
+        defaults={"maxRating": "5", "icon": "star"},
+        example='<Text name="review" value="$review"/>\n<Rating name="stars" toName="review" maxRating="5"/>',
+        result={"rating": 4})
     template = "rating.html"
     result_type = "rating"
     checks = {**Classification.common_checks, "maxRating": "int", "defaultValue": "int",

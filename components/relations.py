@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from components.base import Component, Option, Problem
+from components.base import About, Component, Option, Problem
 
 if TYPE_CHECKING:
     from components.config import LabelConfig
@@ -15,11 +15,24 @@ DIRECTIONS = ("right", "left", "bi")
 
 class Relation(Option):
     tag = "Relation"
+    about = About(
+        summary="A relation label.",
+        attributes={"background": "the label's colour"},
+        example='<Relations>\n  <Relation value="works_for"/>\n</Relations>')
     checks = {"background": "color"}
 
 
 class Relations(Component):
     tag = "Relations"
+    about = About(
+        summary="Labels for links between regions: `<Relation value>` children. A relation is its own item, "
+                "not tied to one control: annotators link two regions of the task and pick its labels; `direction` "
+                "is `right`, `left` or `bi`.",
+        attributes={"choice": "`multiple`: a link may carry several labels"},
+        defaults={"choice": "single"},
+        example='<Relations>\n  <Relation value="works_for"/>\n  <Relation value="located_in"/>\n</Relations>',
+        result={"from_id": "aB3dE5fG7h", "to_id": "Zy9Xw8Vu7T", "type": "relation", "direction": "right",
+                "labels": ["works_for"]})
     template = "relations.html"
     child_tags = ("Relation",)
     checks = {"choice": ("single", "multiple")}

@@ -93,15 +93,25 @@ class RenderContext:
         return self.memo[key]
 
     def color_of(self, item: dict[str, Any]) -> str:
-        control = self.config.by_name.get(item.get("from_name"))
-        if hasattr(control, "labels"):
-            key = ("colors", control.uid)
-            if key not in self.memo:
-                self.memo[key] = {label["value"]: label["background"] for label in self.labels(control)}
-            for value in item.get("value", {}).get(control.value_key) or []:
-                if value in self.memo[key]:
-                    return self.memo[key][value]
+        """The colour of a region's first label: its own, or one another result of the same region
+        gives it (a box drawn by <Rectangle>, labelled by <Labels>)."""
+        for each in [item, *self.regions.get(str(item.get("id")), [])]:
+            control = self.config.by_name.get(each.get("from_name"))
+            if hasattr(control, "labels"):
+                key = ("colors", control.uid)
+                if key not in self.memo:
+                    self.memo[key] = {label["value"]: label["background"] for label in self.labels(control)}
+                for value in each.get("value", {}).get(control.value_key) or []:
+                    if value in self.memo[key]:
+                        return self.memo[key][value]
         return "#91CAFF"
+
+    def region_labels(self, item: dict[str, Any]) -> list[str]:
+        """The labels of a region, from every result that shares its id."""
+        found = self.config.labels_of(item)
+        for each in self.regions.get(str(item.get("id")), []):
+            found += [x for x in self.config.labels_of(each) if x not in found]
+        return found
 
     @property
     def relations(self) -> list[dict]:

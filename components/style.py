@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from components.base import Component
+from components.base import About, Component
 
 SCOPE = ".lw-form"
 _RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
@@ -41,6 +41,10 @@ def scope_css(css: str) -> str:
 
 class Style(Component):
     tag = "Style"
+    about = About(
+        summary="CSS for the form, scoped: every selector is prefixed with `.lw-form`; `@import`, `url(…)`, "
+                "`expression(…)` and anything that could close the `<style>` element are removed.",
+        example="<Style>.lw-header { color: #0b5394; }</Style>")
     template = "style.html"
     child_tags = ()
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.base import ObjectTag
+from components.base import About, ObjectTag
 from components.variables import resolve
 
 
 class Table(ObjectTag):
     tag = "Table"
+    about = About(
+        summary="An object (or a list) from the task shown as a key/value table.",
+        example='<Table name="order" value="$order"/>')
     template = "table.html"
 
     def sample_value(self) -> Any:

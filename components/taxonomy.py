@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from components.base import Problem
+from components.base import ACCEPTED, About, Problem
 from components.choices import Choice
 from components.classification import Classification
 
@@ -32,6 +32,16 @@ def all_paths(nodes: list[dict]) -> dict[tuple[str, ...], bool]:
 
 class Taxonomy(Classification):
     tag = "Taxonomy"
+    about = About(
+        summary="A tree of nested `<Choice>` tags; each answer is a path from the root.",
+        attributes={"leafsOnly": "only leaves may be picked", "maxUsages": "how many paths may be picked",
+                    "pathSeparator": "shown between the parts of a path", "placeholder": "the search box's hint",
+                    "showFullPath": ACCEPTED, "legacy": ACCEPTED},
+        defaults={"pathSeparator": " / "},
+        example='<Text name="text" value="$text"/>\n<Taxonomy name="place" toName="text">\n'
+                '  <Choice value="Europe">\n    <Choice value="Portugal"/>\n    <Choice value="France"/>\n'
+                '  </Choice>\n</Taxonomy>',
+        result={"taxonomy": [["Europe", "Portugal"]]})
     template = "taxonomy.html"
     result_type = "taxonomy"
     checks = {**Classification.common_checks, "leafsOnly": "bool", "showFullPath": "bool", "maxUsages": "int",

@@ -7,7 +7,7 @@ import base64
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from components.base import ObjectTag
+from components.base import ACCEPTED, About, ObjectTag
 from components.variables import resolve
 
 if TYPE_CHECKING:
@@ -47,6 +47,15 @@ def segments(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, st
 
 class Text(ObjectTag):
     tag = "Text"
+    about = About(
+        summary="The task's text. Offsets count Unicode code points of the original text; carriage returns "
+                "are kept in the page.",
+        attributes={"granularity": "`word`: selections widen to whole words",
+                    "valueType": "`text`: the value is the text; `url`: it is an address",
+                    "encoding": "`base64` or `base64unicode`: the value is decoded first",
+                    "saveTextResult": ACCEPTED, "selectionEnabled": ACCEPTED},
+        defaults={"granularity": "symbol", "valueType": "text", "encoding": "none"},
+        example='<Text name="text" value="$text"/>')
     template = "text.html"
     checks = {"valueType": ("text", "url"), "granularity": ("symbol", "word", "sentence", "paragraph"),
               "saveTextResult": ("yes", "no"), "encoding": ("none", "base64", "base64unicode"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from components.base import Problem
+from components.base import ACCEPTED, About, Problem
 from components.classification import Classification
 
 if TYPE_CHECKING:
@@ -13,6 +13,13 @@ if TYPE_CHECKING:
 
 class TextArea(Classification):
     tag = "TextArea"
+    about = About(
+        summary="Free text: one or several answers (with `perRegion`, a transcription per region).",
+        attributes={"rows": "the box's height in lines", "placeholder": "the box's hint",
+                    "maxSubmissions": "how many texts it takes", "editable": "texts may be edited after adding",
+                    "value": "initial text", "transcription": ACCEPTED, "showSubmitButton": ACCEPTED},
+        example='<Text name="text" value="$text"/>\n<TextArea name="summary" toName="text" rows="3"/>',
+        result={"text": ["A short summary."]})
     template = "textarea.html"
     result_type = "textarea"
     checks = {**Classification.common_checks, "rows": "int", "maxSubmissions": "int", "editable": "bool",

@@ -23,12 +23,14 @@
   const kindOf = (type) => String(type || '').replace(/labels$/, '');
   const esc = (s) => CSS.escape(s);
   const objects = () => [...document.querySelectorAll('.lw-image.lw-image-edit')];
-  const objectNamed = (name) => objects().find((o) => o.dataset.name === name) || null;
+  // an image is known by its key: its name, or name:index for one page of a valueList
+  const keyOf = (obj) => obj.dataset.key || obj.dataset.name;
+  const objectKeyed = (key) => objects().find((o) => keyOf(o) === key) || null;
   const img = (obj) => obj.querySelector('.lw-image-frame img');
 
-  function stateOf(name) {
-    if (!state.has(name)) state.set(name, { tool: 'select', zoom: FIT, left: 0, top: 0, points: null });
-    return state.get(name);
+  function stateOf(key) {
+    if (!state.has(key)) state.set(key, { tool: 'select', zoom: FIT, left: 0, top: 0, points: null });
+    return state.get(key);
   }
 
   // the pointer in percent of the image, kept inside it
@@ -113,7 +115,7 @@
   function paintDraft(obj, rect, cursor) {
     const svg = obj.querySelector('.lw-overlay'), frame = obj.querySelector('.lw-image-frame');
     if (!svg) return;
-    const points = stateOf(obj.dataset.name).points;
+    const points = stateOf(keyOf(obj)).points;
     let g = svg.querySelector('.lw-draft');
     frame.querySelectorAll('.lw-draft-point').forEach((d) => d.remove());
     if (!rect && !points) { if (g) g.remove(); return; }
@@ -167,14 +169,14 @@
   // -- tools and zoom ------------------------------------------------------------------------------
 
   function applyTool(obj) {
-    const st = stateOf(obj.dataset.name);
+    const st = stateOf(keyOf(obj));
     if (!obj.querySelector(`[data-tool="${st.tool}"]`)) st.tool = 'select';
     if (obj.querySelector('[data-tool]')) obj.dataset.tool = st.tool; // (CSS: cursors, touch-action)
     obj.querySelectorAll('[data-tool]').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.tool === st.tool)));
   }
 
   function setTool(obj, tool) {
-    const st = stateOf(obj.dataset.name);
+    const st = stateOf(keyOf(obj));
     if (!obj.querySelector(`button[data-tool="${tool}"]`)) return;
     if (st.tool !== tool && st.points) { st.points = null; paintDraft(obj); }
     st.tool = tool;
@@ -182,7 +184,7 @@
   }
 
   function applyZoom(obj) {
-    const st = stateOf(obj.dataset.name), frame = obj.querySelector('.lw-image-frame');
+    const st = stateOf(keyOf(obj)), frame = obj.querySelector('.lw-image-frame');
     const viewport = obj.querySelector('.lw-image-viewport');
     if (!frame || !viewport) return;
     const z = ZOOMS[st.zoom];
@@ -195,7 +197,7 @@
 
   // step: +1 in, -1 out, 0 back to fit; the point at the middle of the viewport stays there
   function zoom(obj, step) {
-    const st = stateOf(obj.dataset.name), viewport = obj.querySelector('.lw-image-viewport');
+    const st = stateOf(keyOf(obj)), viewport = obj.querySelector('.lw-image-viewport');
     if (!viewport || obj.dataset.zoom === 'false') return;
     const low = obj.dataset.negativeZoom ? 0 : FIT;
     const before = ZOOMS[st.zoom];
@@ -227,14 +229,16 @@
     if (!label) return flash(obj, `Pick a label first, then draw the ${kind === 'keypoint' ? 'key point' : kind}.`);
     if (!picture.naturalWidth) return flash(obj, 'The image has not loaded yet.');
     if (label.values.length || label.type.endsWith('labels')) value[label.type] = label.values;
-    LW().addRegion({ id: LW().newId(), from_name: label.control, to_name: obj.dataset.name, type: label.type,
+    const item = { id: LW().newId(), from_name: label.control, to_name: obj.dataset.name, type: label.type,
       origin: 'manual', value, original_width: picture.naturalWidth, original_height: picture.naturalHeight,
-      image_rotation: 0 });
+      image_rotation: 0 };
+    if (obj.dataset.item !== undefined) item.item_index = Number(obj.dataset.item);
+    LW().addRegion(item);
     return true;
   }
 
   function closePolygon(obj) {
-    const st = stateOf(obj.dataset.name);
+    const st = stateOf(keyOf(obj));
     if (!st.points || st.points.length < 3) return flash(obj, 'A polygon needs at least 3 points.');
     const points = st.points.map(([x, y]) => [r4(x), r4(y)]);
     if (!create(obj, 'polygon', { points, closed: true })) return false; // keep the points: pick a label, then Enter
@@ -245,7 +249,7 @@
 
   // a click (no drag) on the image, by tool: a click on a shape of the tool's own kind selects it
   function click(obj, d, p, e) {
-    const st = stateOf(obj.dataset.name), shape = d.id && obj.querySelector(`.lw-overlay [data-region="${esc(d.id)}"]`);
+    const st = stateOf(keyOf(obj)), shape = d.id && obj.querySelector(`.lw-overlay [data-region="${esc(d.id)}"]`);
     if (st.tool === 'polygon' && (st.points || !(shape && shape.tagName === 'polygon'))) {
       if (!st.points) {
         if (!labelFor(obj, 'polygon')) return flash(obj, 'Pick a label first, then draw the polygon.');
@@ -269,16 +273,16 @@
   // -- pointer -------------------------------------------------------------------------------------
 
   // the gesture's image, found again if a re-render replaced it mid-gesture
-  const live = (d) => (d.obj.isConnected ? d.obj : (d.obj = objectNamed(d.name) || d.obj));
+  const live = (d) => (d.obj.isConnected ? d.obj : (d.obj = objectKeyed(d.key) || d.obj));
 
   document.addEventListener('pointerdown', (e) => {
     const frame = e.button === 0 && LW() && e.target.closest('.lw-image-edit .lw-image-frame');
     if (!frame) return;
-    const obj = frame.closest('.lw-image'), st = stateOf(obj.dataset.name);
+    const obj = frame.closest('.lw-image'), st = stateOf(keyOf(obj));
     const shape = e.target.closest('[data-region]'), handle = e.target.closest('.lw-handle');
     const selected = LW().selected();
-    current = obj.dataset.name;
-    drag = { obj, name: obj.dataset.name, start: pct(obj, e), x0: e.clientX, y0: e.clientY, active: false,
+    current = keyOf(obj);
+    drag = { obj, key: keyOf(obj), start: pct(obj, e), x0: e.clientX, y0: e.clientY, active: false,
              id: shape ? shape.dataset.region : null };
     if (st.points) drag.mode = 'click'; // an unfinished polygon takes every click
     else if (handle && selected) Object.assign(drag, { mode: 'resize', corner: handle.dataset.handle, id: selected });
@@ -300,7 +304,7 @@
     if (!drag) { // rubber band from an unfinished polygon's last point
       const frame = e.target.closest && e.target.closest('.lw-image-edit .lw-image-frame');
       const obj = frame && frame.closest('.lw-image');
-      if (obj && stateOf(obj.dataset.name).points) paintDraft(obj, null, pct(obj, e));
+      if (obj && stateOf(keyOf(obj)).points) paintDraft(obj, null, pct(obj, e));
       return;
     }
     if (!drag.active && Math.hypot(e.clientX - drag.x0, e.clientY - drag.y0) < MIN_DRAG) return;
@@ -359,9 +363,9 @@
   // drawn Enter, Escape and Backspace act on it, not on the form or the selected region
   window.addEventListener('keydown', (e) => {
     if (typing(e.target)) return;
-    const obj = objectNamed(current) || objects()[0];
+    const obj = objectKeyed(current) || objects()[0];
     if (!obj) return;
-    const st = stateOf(obj.dataset.name), consume = () => { e.preventDefault(); e.stopImmediatePropagation(); };
+    const st = stateOf(keyOf(obj)), consume = () => { e.preventDefault(); e.stopImmediatePropagation(); };
     const plain = !e.ctrlKey && !e.metaKey && !e.altKey && !e.shiftKey;
     if (e.key === 'Escape' && drag) { consume(); cancel(live(drag), drag); drag = null; return; }
     if (st.points && plain && ['Enter', 'Escape', 'Backspace'].includes(e.key)) {
@@ -390,7 +394,7 @@
     const button = e.target.closest('.lw-image-tools button');
     if (!button) return;
     const obj = button.closest('.lw-image');
-    current = obj.dataset.name;
+    current = keyOf(obj);
     if (button.dataset.tool) setTool(obj, button.dataset.tool);
     else zoom(obj, { in: 1, out: -1, reset: 0 }[button.dataset.zoomAction]);
   });
@@ -400,8 +404,7 @@
     const fs = document.querySelector(`.lw-labels[data-control="${esc(e.detail.control)}"]`);
     if (!fs || !fs.querySelector('.lw-label[aria-pressed="true"]')) return; // released, not pressed
     for (const name of (fs.dataset.to || '').split(',')) {
-      const obj = objectNamed(name.trim());
-      if (obj) setTool(obj, kindOf(fs.dataset.type));
+      for (const obj of objects().filter((o) => o.dataset.name === name.trim())) setTool(obj, kindOf(fs.dataset.type));
     }
   });
 
@@ -414,7 +417,7 @@
   document.addEventListener('scroll', (e) => {
     const viewport = e.target.classList && e.target.classList.contains('lw-image-viewport') && e.target;
     const obj = viewport && viewport.closest('.lw-image-edit');
-    if (obj) Object.assign(stateOf(obj.dataset.name), { left: viewport.scrollLeft, top: viewport.scrollTop });
+    if (obj) Object.assign(stateOf(keyOf(obj)), { left: viewport.scrollLeft, top: viewport.scrollTop });
   }, true);
   document.addEventListener('load', (e) => {
     const obj = e.target.tagName === 'IMG' && e.target.closest('.lw-image-edit');

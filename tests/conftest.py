@@ -86,6 +86,14 @@ def make_user(api):
 
 
 @pytest.fixture
+def worker(server):
+    """A real Celery worker (embedded filesystem broker) for the server, started once and kept."""
+    if not any(proc.poll() is None for proc in server.workers):
+        server.start_worker()
+    return server.workers[-1]
+
+
+@pytest.fixture
 def make_project(api):
     def make(**fields) -> dict:
         body = {"title": "Project " + uuid.uuid4().hex[:6], "label_config": "<View></View>", **fields}

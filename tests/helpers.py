@@ -150,6 +150,26 @@ def browser(server: Server, email: str | None = None, password: str | None = Non
     return client
 
 
+def run_bench(tmp_path: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """A benchmark's smoke run (small sizes), with its own temp folder, which it must leave empty.
+    The folder is in the system's temp folder, not pytest's (`tmp_path` is unused): PostgreSQL's
+    user must reach the throwaway cluster a benchmark makes there."""
+    import shutil
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix="lw-bench-check-"))
+    scratch.chmod(0o755)
+    try:
+        out = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                             env={**os.environ, "TMPDIR": str(scratch)})
+        assert out.returncode == 0, out.stderr
+        left = sorted(p.name for p in scratch.iterdir())
+        assert not left, f"{args[0]} left {left} in the temp folder"
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return out
+
+
 def wait_job(api: httpx.Client, job_id: int, timeout: float = 60) -> dict:
     """Poll a background job until it is done or failed."""
     import pytest

@@ -220,7 +220,8 @@ def test_the_settings_area_is_for_admins_only(server, make_user, role):
 def instance_settings(server):
     """Change instance settings through the page; put the defaults back afterwards."""
     admin = browser(server)
-    defaults = {"session_hours": "336", "task_lock_minutes": "10", "upload_max_mb": "250", "default_overlap": "1"}
+    defaults = {"session_hours": "336", "task_lock_minutes": "10", "upload_max_mb": "250", "default_overlap": "1",
+                "api_tokens_enabled": "on", "legacy_tokens_enabled": "on", "api_token_ttl_days": "73000"}
 
     def change(**values):
         form = {**defaults, **{k: str(v) for k, v in values.items() if v is not False}}

@@ -154,14 +154,9 @@ def test_regex_where_the_engine_has_it_and_annotators_stay_blind(server, api, ma
     assert all(t["annotators"] == [] and t["annotations"] == [] for t in labeled)
 
 
-def test_dm_query_benchmark_smoke_run(postgres_admin_url):
-    import subprocess
-    import sys
+def test_dm_query_benchmark_smoke_run(tmp_path, postgres_admin_url):
+    from tests.helpers import run_bench
 
-    from tests.helpers import ROOT
-
-    out = subprocess.run([sys.executable, "bench/dm_query.py", "--tasks", "1000", "--requests", "1", "--engine", "both"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
+    out = run_bench(tmp_path, "bench/dm_query.py", "--tasks", "1000", "--requests", "1", "--engine", "both")
     for engine in ("sqlite", "postgres"):
         assert f"[{engine}] cancelled = 1" in out.stdout and "without the new index" in out.stdout

@@ -35,6 +35,13 @@ def test_quick_start_is_two_commands_and_ci_runs_the_second():
     assert commands[1].strip() in ci
 
 
+def test_the_readme_lists_the_packages_ci_installs():
+    packages = (ROOT / ".ci" / "packages").read_text().split()
+    assert "$(cat .ci/packages)" in (ROOT / ".ci" / "run").read_text()
+    listed = re.findall(r"`apt-get install ([a-z0-9 .+-]+)`", README)
+    assert listed and all(line.split() == packages for line in listed), (listed, packages)
+
+
 def test_vendored_files_match_their_recorded_sha256():
     listed = re.findall(r"^\| (\S+) \| .*? \| ([0-9a-f]{64}) \|", (ROOT / "static" / "VENDORED.md").read_text(), re.M)
     assert listed
@@ -51,5 +58,12 @@ def test_htmx_is_the_pinned_2x_line():
 def test_every_config_tag_is_documented():
     from components import REGISTRY
 
-    documented = set(re.findall(r"^## `<(\w+)>`", (ROOT / "docs" / "tags.md").read_text(), re.M))
+    documented = set(re.findall(r"^#{2,3} `<(\w+)>`", (ROOT / "docs" / "tags.md").read_text(), re.M))
     assert set(REGISTRY) <= documented, f"not in docs/tags.md: {set(REGISTRY) - documented}"
+
+
+def test_tags_md_is_what_the_tag_classes_say():
+    from components.reference import REGENERATE, markdown
+
+    written = (ROOT / "docs" / "tags.md").read_text()
+    assert written == markdown(), f"docs/tags.md is out of date with components/: run `{REGENERATE}`"

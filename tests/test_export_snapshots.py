@@ -25,13 +25,6 @@ CONFIG = """<View>
 
 
 @pytest.fixture
-def worker(server):
-    if not server.workers:
-        server.start_worker()
-    return server
-
-
-@pytest.fixture
 def snap_project(api, legacy_sdk, worker):
     """Four tasks: annotated, unannotated, ground truth, skipped; one prediction."""
     project = legacy_sdk.start_project(title="Snapshots", label_config=CONFIG)

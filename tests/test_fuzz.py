@@ -177,6 +177,10 @@ def with_examples(schema: dict, examples: dict) -> dict:
     return schema
 
 
+def fuzzed(method: str, path: str) -> bool:
+    return path.startswith("/api/") and method in ("get", "post", "patch", "delete") and (method.upper(), path) not in EXCLUDED
+
+
 def sharpen(raw: dict, world: World) -> dict:
     """The served schema, its /api/ operations only, with the bodies and query parameters above,
     and the seeded world's ids as the examples of ids."""
@@ -185,7 +189,7 @@ def sharpen(raw: dict, world: World) -> dict:
         kept = {}
         for method, operation in copy.deepcopy(operations).items():
             key = (method.upper(), path)
-            if not path.startswith("/api/") or method not in ("get", "post", "patch", "delete") or key in EXCLUDED:
+            if not fuzzed(method, path):
                 continue
             pool = world.spare if method == "delete" else world.ids
             examples = {**SAMPLE_VALUES, **{name: pool[kind][0] for name, kind in ID_KINDS.items() if pool.get(kind)}}
@@ -332,9 +336,13 @@ def fuzz_world(fuzz_server):
 
 
 @pytest.fixture(scope="module")
-def fuzz_schema(fuzz_server, fuzz_world):
+def fuzz_schema(request, fuzz_server, fuzz_world):
     raw = httpx.get(fuzz_server.base_url + "/schema/openapi.json", timeout=30).json()
-    loaded = schemathesis.openapi.from_dict(sharpen(raw, fuzz_world))
+    sharpened = sharpen(raw, fuzz_world)
+    # schemathesis adds one to the run's total per operation when the fuzz starts, though pytest
+    # reports the fuzz as one test, so the progress went back (93% to 85%): that addition is taken back
+    request.session.testscollected -= sum(len(operations) for operations in sharpened["paths"].values())
+    loaded = schemathesis.openapi.from_dict(sharpened)
 
     @loaded.hook
     def flatmap_case(context, case):

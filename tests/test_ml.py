@@ -23,14 +23,6 @@ def expected_spans(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), "PER") for m in SPAN.finditer(text)]
 
 
-@pytest.fixture
-def worker(server):
-    """One real Celery worker (embedded filesystem broker) per server, kept for the session."""
-    if not any(proc.poll() is None for proc in server.workers):
-        server.start_worker()
-    return server.workers[-1]
-
-
 def text_project(api, make_project, texts=TEXTS, **fields) -> tuple[dict, list[dict]]:
     project = make_project(label_config=NER, **fields)
     assert api.post(f"/api/projects/{project['id']}/import", json=[{"text": t} for t in texts]).status_code == 201
@@ -417,3 +409,27 @@ def test_backends_reach_task_files_by_label_studio_paths(server, api, make_proje
             assert client.get("/data/local-files/?d=cars/other.png").status_code == 404  # no task of theirs names it
             assert client.get(f"/tasks/{tasks[0]['id']}/presign/", params={"fileuri": local}).status_code == (
                 302 if expected == 200 else 404)
+
+
+def test_interactive_annotating_answers_without_storing(server, api, sdk, make_project, ml_backend, worker):
+    project, tasks = text_project(api, make_project, TEXTS[:1])
+    backend = ml_backend(2)
+    record = connect(api, project, backend, is_interactive=True)
+    drawn = {"result": [{"from_name": "label", "to_name": "text", "type": "labels",
+                         "value": {"start": 0, "end": 3, "labels": ["PER"]}}]}
+    sdk.ml.predict_interactive(id=record["id"], task=tasks[0]["id"], context=drawn)  # the 2.x SDK's call
+    answer = api.post(f"/api/ml/{record['id']}/interactive-annotating", json={"task": tasks[0]["id"], "context": drawn})
+    assert answer.status_code == 200, answer.text
+    (first,) = answer.json()["data"]["results"]
+    spans = sorted((r["value"]["start"], r["value"]["end"]) for r in first["result"])
+    assert spans == [(s, e) for s, e, _ in expected_spans(TEXTS[0])]
+    assert backend.requests("/predict")[-1]["body"]["params"]["context"] == drawn  # the annotator's input went along
+    assert predictions(api, project) == []  # nothing stored
+    assert api.post(f"/api/ml/{record['id']}/interactive-annotating", json={"task": 10**9}).status_code == 400
+    api.patch(f"/api/ml/{record['id']}", json={"is_interactive": False})
+    refused = api.post(f"/api/ml/{record['id']}/interactive-annotating", json={"task": tasks[0]["id"]})
+    assert refused.status_code == 400 and "interactive" in refused.text
+    api.patch(f"/api/ml/{record['id']}", json={"is_interactive": True})
+    backend.stop()
+    down = api.post(f"/api/ml/{record['id']}/interactive-annotating", json={"task": tasks[0]["id"]})
+    assert down.status_code == 502 and "/predict" in down.text

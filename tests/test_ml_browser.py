@@ -3,7 +3,6 @@ model; the prediction appears when it arrives, as the starting point or one clic
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.test_browser import log_in
@@ -11,12 +10,6 @@ from tests.test_ml import NER, connect, expected_spans
 from tests.test_workspace_browser import annotator_in, ready, select_text  # noqa: F401,F811 - a fixture
 
 TEXTS = ["Ada Lovelace met Charles Babbage", "Grace Hopper at Yale"]
-
-
-@pytest.fixture
-def worker(server):
-    if not any(proc.poll() is None for proc in server.workers):
-        server.start_worker()
 
 
 def test_prediction_arrives_in_the_open_workspace(page, server, api, annotator_in, ml_backend, worker, tmp_path):

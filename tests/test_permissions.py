@@ -142,6 +142,7 @@ class Side:
         self.task = report["task_ids"][0]
         stored = server.query("SELECT file FROM lw_file_upload WHERE id = $1", report["file_upload_ids"][0])
         self.upload = stored[0]["file"].split("/", 1)[1]
+        self.upload_id = report["file_upload_ids"][0]
         self.annotation = created(annotator.api.post(f"/api/tasks/{self.task}/annotations", json={"result": RESULT}))["id"]
         self.prediction = created(admin.post("/api/predictions", json={"task": self.task, "result": RESULT,
                                                                        "score": 0.5, "model_version": "v1"}))["id"]
@@ -167,6 +168,15 @@ class Side:
             assert wait_job(self.world.admin.api, job["id"])["state"] == "done"
             self._job = job["id"]
         return self._job
+
+    def import_job(self) -> int:
+        """A finished background import (Label Studio's import id is its job's)."""
+        if getattr(self, "_import", None) is None:
+            queued = created(self.world.admin.api.post(f"/api/projects/{self.project}/import?background=1",
+                                                       json=[{"text": f"{self.marker} later"}]))
+            assert wait_job(self.world.admin.api, queued["import"])["state"] == "done"
+            self._import = queued["import"]
+        return self._import
 
     def export(self) -> int:
         """A completed export snapshot (Label Studio's /exports), written by the worker."""
@@ -224,13 +234,14 @@ def created(response: httpx.Response) -> dict:
 RESOLVERS: dict[str, Callable[[Side], object]] = {
     "project_id": lambda s: s.project, "task_id": lambda s: s.task, "annotation_id": lambda s: s.annotation,
     "prediction_id": lambda s: s.prediction, "backend_id": Side.backend, "job_id": Side.job, "export_id": Side.export,
-    "user_id": Side.member, "view_id": Side.view, "webhook_id": Side.webhook, "name": lambda s: s.upload, "local_file": lambda s: s.local_file,
+    "user_id": Side.member, "view_id": Side.view, "webhook_id": Side.webhook, "name": lambda s: s.upload, "upload_id": lambda s: s.upload_id,
+    "import_id": Side.import_job, "local_file": lambda s: s.local_file,
     "file_uri": lambda s: s.file_uri, "file_path": lambda s: "app.css",
     "token": lambda s: "made-up-link",  # an invite link: a used or made-up one answers 410 to anyone
     "token_id": lambda s: 1,  # a personal access token: each person revokes only their own, by id
 }
 OBJECTS = {"task_id", "annotation_id", "prediction_id", "backend_id", "job_id", "user_id", "name", "view_id",
-           "export_id", "webhook_id"}
+           "export_id", "webhook_id", "upload_id", "import_id"}
 # Path parameters that are a word the handler picks its action by ({what} means something else in
 # each route, so these go by route): a word it knows, else every cell would be a 404.
 WORDS = {
@@ -241,6 +252,7 @@ WORDS = {
     # the one organization (Label Studio's ids; only 1 exists)
     "/api/organizations/{organization_id:int}": {"organization_id": "1"},
     "/api/organizations/{organization_id:int}/memberships": {"organization_id": "1"},
+    "/api/organizations/{organization_id:int}/memberships/{user_id:int}": {"organization_id": "1"},
 }
 # Handlers that find their object in the query string get one, so a refusal is about the user.
 QUERIES = {

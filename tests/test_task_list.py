@@ -90,6 +90,9 @@ def test_sample_projects(server):
     tasks = client.get(response.headers["location"] + "/tasks")
     image = html(tasks).cssselect("td.preview img")[0].get("src")
     assert client.get(image).headers["content-type"] == "image/png"
+    # with projects there already, "New project" still offers them
+    offered = html(client.get("/projects/new")).cssselect("form.sample-form button[name=kind]")
+    assert [b.get("value") for b in offered] == ["ner", "sentiment", "boxes"]
 
 
 def test_import_from_the_page_with_progress(page, server, api, ner_project):

@@ -186,22 +186,31 @@ def png(width: int, height: int) -> str:
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
+def start_labelling(page, project: dict, user: dict) -> None:
+    """Log in as `user` and open the project's queue, ready for keys and clicks."""
+    log_in(page, user["email"], user["password"])
+    page.goto(f"/projects/{project['id']}/label")
+    ready(page)
+
+
+def drag_across(page, image, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """Press at `start` and release at `end`, each a fraction (x, y) of the image's box on screen."""
+    box = image.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * start[0], box["y"] + box["height"] * start[1])
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * end[0], box["y"] + box["height"] * end[1], steps=6)
+    page.mouse.up()
+
+
 def test_draw_a_box_and_store_percentages(page, server, api, annotator_in):
     config = """<View><Image name="img" value="$image"/>
       <RectangleLabels name="box" toName="img"><Label value="Car"/><Label value="Tree"/></RectangleLabels></View>"""
     project, user = annotator_in(config, [{"image": png(400, 200)}])
-    log_in(page, user["email"], user["password"])
-    page.goto(f"/projects/{project['id']}/label")
-    ready(page)
+    start_labelling(page, project, user)
     image = page.locator(".lw-image img")
     expect(image).to_be_visible()
     page.keyboard.press("1")  # the label, which also picks the rectangle tool
-    box = image.bounding_box()
-    page.mouse.move(box["x"] + box["width"] * 0.10, box["y"] + box["height"] * 0.20)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * 0.30, box["y"] + box["height"] * 0.45, steps=4)
-    page.mouse.move(box["x"] + box["width"] * 0.50, box["y"] + box["height"] * 0.70, steps=4)
-    page.mouse.up()
+    drag_across(page, image, (0.10, 0.20), (0.50, 0.70))
     expect(page.locator(".lw-region")).to_have_count(1)
     expect(page.locator("#lw-saved")).to_have_text("Draft saved")
     page.get_by_test_id("submit").click()

@@ -9,8 +9,8 @@ from litestar import Request, Response, delete, get, patch, post
 from litestar.exceptions import NotFoundException
 
 from app import audit
-from app.accounts import invites, service
-from app.accounts.schemas import ORGANIZATION, organization_json, user_json
+from app.accounts import invites, organization, service
+from app.accounts.schemas import ORGANIZATION, membership_json, organization_json, user_json
 from app.auth import require_admin, user_of
 
 if TYPE_CHECKING:
@@ -20,6 +20,18 @@ if TYPE_CHECKING:
 @get(["/api/current-user/whoami", "/api/current-user/whoami/"])
 async def whoami(request: Request) -> dict[str, Any]:
     return user_json(user_of(request))
+
+
+@get(["/api/current-user", "/api/current-user/"])
+async def current_user(request: Request) -> dict[str, Any]:
+    return user_json(user_of(request))
+
+
+@patch(["/api/current-user", "/api/current-user/"], opt={"audit": None})
+async def current_user_update(request: Request, data: Any) -> dict[str, Any]:
+    """Your own name (Label Studio's other fields are read-only here); the password is changed on
+    the account page, which asks for the current one."""
+    return user_json(await service.update_own_profile(user_of(request), data))
 
 
 @get(["/api/current-user/token", "/api/current-user/token/"])
@@ -77,15 +89,41 @@ def _organization(organization_id: int) -> None:
         raise NotFoundException(f"No organization with id {organization_id}")
 
 
+async def _organization_json() -> dict[str, Any]:
+    return organization_json(await service.organization_created(), await organization.details())
+
+
 @get(["/api/organizations", "/api/organizations/"])
 async def organization_list() -> list[dict[str, Any]]:
-    return [organization_json(await service.organization_created())]
+    return [await _organization_json()]
 
 
 @get(["/api/organizations/{organization_id:int}", "/api/organizations/{organization_id:int}/"])
 async def organization_detail(organization_id: int) -> dict[str, Any]:
     _organization(organization_id)
-    return organization_json(await service.organization_created())
+    return await _organization_json()
+
+
+@patch(["/api/organizations/{organization_id:int}", "/api/organizations/{organization_id:int}/"],
+       guards=[require_admin], opt={"audit": "settings.update"})
+async def organization_update(request: Request, organization_id: int, data: Any) -> dict[str, Any]:
+    _organization(organization_id)
+    await organization.update(data, user_of(request))
+    audit.note(request, "Changed the organization's " + ", ".join(k for k in organization.EDITABLE if k in data))
+    return await _organization_json()
+
+
+@get(["/api/invite", "/api/invite/"], guards=[require_admin])
+async def invite_link(request: Request) -> dict[str, str]:
+    """The organization's sign-up link (an annotator account in no project), made on first ask."""
+    return organization.invite_json(await organization.invite_token(user_of(request)))
+
+
+@post(["/api/invite/reset-token", "/api/invite/reset-token/"], guards=[require_admin], status_code=200,
+      opt={"audit": "settings.update"})
+async def invite_reset(request: Request) -> dict[str, str]:
+    audit.note(request, "Made a new invitation link; the old one no longer works")
+    return organization.invite_json(await organization.invite_token(user_of(request), reset=True))
 
 
 @get(["/api/organizations/{organization_id:int}/memberships", "/api/organizations/{organization_id:int}/memberships/"],
@@ -102,10 +140,29 @@ async def membership_list(organization_id: int) -> dict[str, Any]:
 async def membership_update(request: Request, organization_id: int, data: Any) -> dict[str, Any]:
     """The legacy SDK's user.set_role(): {"user_id", "role": "AN"|"RE"|"AD"|"DI"}."""
     _organization(organization_id)
-    user = await service.set_membership(data)
+    user = await service.set_membership(data, by=user_of(request))
     audit.note(request, f"Set {user.email} to {user.role}" + ("" if user.is_active else " (deactivated)"))
     return {"organization": ORGANIZATION, "user": user_json(user)}
 
 
-ROUTES = [whoami, current_token, current_token_reset, user_list, user_create, user_detail, user_update, user_delete,
-          organization_list, organization_detail, membership_list, membership_update]
+MEMBER = ["/api/organizations/{organization_id:int}/memberships/{user_id:int}",
+          "/api/organizations/{organization_id:int}/memberships/{user_id:int}/"]
+
+
+@get(MEMBER, guards=[require_admin])
+async def membership_detail(organization_id: int, person: User) -> dict[str, Any]:
+    _organization(organization_id)
+    return {"organization": ORGANIZATION, "user": user_json(person), **membership_json(person)}
+
+
+@delete(MEMBER, guards=[require_admin], status_code=204, opt={"audit": "user.update"})
+async def membership_delete(request: Request, organization_id: int, person: User) -> None:
+    """Label Studio removes the membership: here the person is deactivated (their work stays)."""
+    _organization(organization_id)
+    user = await service.set_membership({"user_id": person.id, "role": "DI"}, by=user_of(request))
+    audit.note(request, f"Removed {user.email} from the organization (deactivated)", user=user.id)
+
+
+ROUTES = [whoami, current_user, current_user_update, current_token, current_token_reset, user_list, user_create, user_detail, user_update, user_delete,
+          organization_list, organization_detail, organization_update, invite_link, invite_reset, membership_list,
+          membership_update, membership_detail, membership_delete]

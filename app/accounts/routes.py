@@ -10,7 +10,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from app import instance
-from app.accounts import invites, service, sessions
+from app.accounts import invites, organization, service, sessions
 from app.auth import PUBLIC, current_user_or_none, user_of
 from app.errors import InputError
 from app.labelling import hotkeys
@@ -126,27 +126,35 @@ async def account_hotkeys(request: Request) -> Template | Redirect:
     return Redirect("/account#hotkeys")
 
 
-@get("/signup", opt=PUBLIC)
+async def signup_allowed(token: Any) -> bool:
+    """Open sign-up, or the organization's invitation link (GET /api/invite)."""
+    return instance.current().allow_signup or await organization.invite_valid(token)
+
+
+@get(["/signup", "/user/signup", "/user/signup/"], opt=PUBLIC)
 async def signup_page(request: Request) -> Template | Redirect:
     if current_user_or_none(request) is not None:
         return Redirect("/projects")
-    if not instance.current().allow_signup:
+    token = request.query_params.get("token", "")
+    if not await signup_allowed(token):
         raise NotFoundException("Sign-up is off here: ask an admin for an invitation.")
-    return Template("accounts/signup.html", context={"values": {}, "errors": {}})
+    return Template("accounts/signup.html", context={"values": {}, "errors": {}, "token": token})
 
 
 @post("/signup", opt={**PUBLIC, "audit": None})
 async def signup_submit(request: Request) -> Template | Redirect:
-    if not instance.current().allow_signup:
-        raise NotFoundException("Sign-up is off here: ask an admin for an invitation.")
     form = await request.form()
+    token = str(form.get("token", ""))
+    if not await signup_allowed(token):
+        raise NotFoundException("Sign-up is off here: ask an admin for an invitation.")
     values = {key: form.get(key, "") for key in ("email", "first_name", "last_name", "password")}
     try:
         # always an annotator, in no project: an admin decides what they may work on
         user = await service.create_user({**values, "role": "annotator"})
     except InputError as exc:
         values.pop("password")
-        return Template("accounts/signup.html", context={"values": values, "errors": exc.errors}, status_code=400)
+        context = {"values": values, "errors": exc.errors, "token": token}
+        return Template("accounts/signup.html", context=context, status_code=400)
     await sign_in(request, user)
     flash(request, "Welcome! An admin will add you to a project.", category="success")
     return Redirect("/projects")

@@ -42,5 +42,6 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
-def organization_json(created_at: Any) -> dict[str, Any]:
-    return {"id": ORGANIZATION, "title": "Labelwell", "contact_info": "", "created_at": iso(created_at)}
+def organization_json(created_at: Any, details: dict[str, str]) -> dict[str, Any]:
+    return {"id": ORGANIZATION, "title": details["title"], "contact_info": details["contact_info"],
+            "created_at": iso(created_at)}

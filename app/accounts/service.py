@@ -101,6 +101,25 @@ async def update_user(user: User, data: dict[str, Any]) -> User:
     return user
 
 
+PROFILE = ("first_name", "last_name")
+READ_ONLY = ("id", "email", "username", "avatar", "initials", "phone", "allow_newsletters", "active_organization",
+             "date_joined", "last_login", "last_activity", "org_membership", "role", "is_active", "custom_hotkeys",
+             "email_notification_settings", "is_email_verified", "onboarding_state")  # what the SDK may send back
+
+
+async def update_own_profile(user: User, data: Any) -> User:
+    """PATCH /api/current-user: the name. The read-only fields Label Studio shows (which a script may
+    send back) are ignored; the password is refused (the account page asks for the current one)."""
+    if not isinstance(data, dict):
+        raise InputError({"first_name": ["Give the fields as a JSON object."]})
+    if "password" in data:
+        raise InputError({"password": ["Change your password on your account page: it asks for the current one."]})
+    unknown = [k for k in data if k not in PROFILE and k not in READ_ONLY]
+    if unknown:
+        raise InputError({unknown[0]: ["Not a field of the current user."]})
+    return await update_user(user, {k: data[k] for k in PROFILE if k in data})
+
+
 async def _keep_one_admin(user: User) -> None:
     others = await User.count().where(User.role == "admin", User.is_active.eq(True), User.id != user.id)
     if not others:
@@ -250,7 +269,7 @@ async def organization_created() -> Any:
 LS_ROLE_CODES = {"AD": "admin", "OW": "admin", "RE": "reviewer", "AN": "annotator"}
 
 
-async def set_membership(data: Any) -> User:
+async def set_membership(data: Any, by: User | None = None) -> User:
     """Label Studio's PATCH /api/organizations/{id}/memberships {"user_id", "role": "AN"|"RE"|"AD"|"DI"}:
     the user's role, or DI to deactivate them."""
     if not isinstance(data, dict):
@@ -260,6 +279,8 @@ async def set_membership(data: Any) -> User:
     if user is None:
         raise InputError({"user_id": ["No such user."]})
     role = data.get("role")
+    if by is not None and user.id == by.id and role != "AD":
+        raise InputError({"user_id": ["You cannot deactivate yourself or give up your own admin role."]})
     if role == "DI":
         return await update_user(user, {"is_active": False})
     if role not in LS_ROLE_CODES:

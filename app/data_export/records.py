@@ -8,9 +8,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.clock import iso
+from piccolo.columns.combination import WhereRaw
+
+from app.clock import iso, now
 from app.db import is_postgres
-from app.tables import Annotation, FileUpload, Prediction, Review, Task
+from app.tables import Annotation, AnnotationDraft, FileUpload, Prediction, Review, Task
+from app.tasks import query as dm_query
 
 BATCH = 1000
 TASK_COLUMNS = [Task.id, Task.data, Task.meta, Task.created_at, Task.updated_at, Task.inner_id, Task.total_annotations,
@@ -34,6 +37,9 @@ class Filters:
     reviewed: str | None = None
     only_with_annotations: bool = False  # tasks with at least one annotation the options keep
     kinds: list[str] = field(default_factory=list)  # annotations of these kinds: usual, ground_truth, skipped
+    # task_filter_options.view: a data manager tab's id, and its filters as they were when the snapshot was asked
+    view: int | None = None
+    view_filters: Any = None
 
     @property
     def filters_annotations(self) -> bool:
@@ -53,7 +59,16 @@ def task_query(project_id: int, filters: Filters, columns: list | None = None) -
         query = query.where(Task.id.is_in(Review.select(Review.task).where(Review.task.project == project_id)))
     if filters.filters_annotations:
         query = query.where(Task.id.is_in(matching_annotations(project_id, filters, Annotation.task)))
+    if filters.view is not None:
+        query = query.where(view_where(filters.view_filters))
     return label_studio_options(query, project_id, filters)
+
+
+def view_where(view_filters: Any) -> WhereRaw:
+    """A saved view's filters, read by the data manager's own query language (app/tasks/query.py):
+    the same tasks the tab shows, as one parameterised condition on lw_task."""
+    parsed = dm_query.parse({"filters": view_filters}, where="task_filter_options.view")
+    return WhereRaw(f"({parsed.where})", *parsed.args)
 
 
 def label_studio_options(query: Any, project_id: int, filters: Filters) -> Any:
@@ -127,8 +142,47 @@ def prediction_json(p: dict) -> dict[str, Any]:
             "project": p["project"]}
 
 
+def timesince(moment: Any) -> str:
+    """Django's timesince, as Label Studio's created_ago: the largest unit and the next, "3\u00a0hours, 5\u00a0minutes"."""
+    seconds = max(0, int((now() - moment).total_seconds())) if moment is not None else 0
+    units = (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400), ("day", 86400), ("hour", 3600),
+             ("minute", 60))
+    for i, (name, size) in enumerate(units):
+        if (count := seconds // size) or i == len(units) - 1:
+            text = f"{count}\u00a0{name}{'' if count == 1 else 's'}"
+            if i + 1 < len(units) and (more := seconds % size // units[i + 1][1]):
+                text += f", {more}\u00a0{units[i + 1][0]}{'' if more == 1 else 's'}"
+            return text
+    return "0\u00a0minutes"
+
+
+def draft_json(d: dict) -> dict[str, Any]:
+    """Label Studio's AnnotationDraftSerializer: `user` is the email (its str()), `created_username`
+    "First Last email, id"."""
+    name = " ".join(n for n in (d["first_name"], d["last_name"]) if n)
+    return {"id": d["id"], "user": d["email"], "created_username": f"{name}{' ' if name else ''}{d['email']}, {d['user']}",
+            "created_ago": timesince(d["created_at"]), "result": d["result"] or [], "lead_time": d["lead_time"],
+            "was_postponed": d["was_postponed"], "import_id": None, "created_at": iso(d["created_at"]),
+            "updated_at": iso(d["updated_at"]), "task": d["task"], "annotation": d["annotation"]}
+
+
+async def drafts_of(ids: list[int], filters: Filters) -> dict[int, list[dict[str, Any]]]:
+    """The labelling drafts of these tasks (a reviewer's adjudication in the making stays out), by task."""
+    query = AnnotationDraft.select(
+        *AnnotationDraft.all_columns(), AnnotationDraft.user.email.as_alias("email"),
+        AnnotationDraft.user.first_name.as_alias("first_name"), AnnotationDraft.user.last_name.as_alias("last_name"),
+    ).where(AnnotationDraft.task.is_in(ids), AnnotationDraft.purpose == "")
+    if filters.annotators:
+        query = query.where(AnnotationDraft.user.is_in(filters.annotators))
+    out: dict[int, list] = {}
+    for d in await query.order_by(AnnotationDraft.id).output(load_json=True):
+        out.setdefault(d["task"], []).append(draft_json(d))
+    return out
+
+
 async def tasks(project_id: int, filters: Filters) -> AsyncIterator[dict[str, Any]]:
-    """Label Studio's JSON task records, in inner-id (creation) order."""
+    """Label Studio's JSON task records, in inner-id (creation) order, drafts in full (Label
+    Studio's easy export expands them; a snapshot keeps their ids unless asked)."""
     last = 0
     while True:
         # keyset on (project, inner_id), the unique index: each batch starts where the last ended
@@ -147,12 +201,14 @@ async def tasks(project_id: int, filters: Filters) -> AsyncIterator[dict[str, An
         predicted: dict[int, list] = {}
         for p in await Prediction.select().where(Prediction.task.is_in(ids)).order_by(Prediction.id).output(load_json=True):
             predicted.setdefault(p["task"], []).append(prediction_json(p))
+        drafts = await drafts_of(ids, filters)
         uploads = {u["id"]: u for u in await FileUpload.select(FileUpload.id, FileUpload.original_name, FileUpload.width,
                    FileUpload.height).where(FileUpload.id.is_in({t["file_upload"] for t in batch if t["file_upload"]} or {0}))}
         for t in batch:
             upload = uploads.get(t["file_upload"])
             yield {"id": t["id"], "data": t["data"], "annotations": by_task.get(t["id"], []),
-                   "predictions": predicted.get(t["id"], []), "meta": t["meta"], "created_at": iso(t["created_at"]),
+                   "predictions": predicted.get(t["id"], []), "drafts": drafts.get(t["id"], []), "meta": t["meta"],
+                   "created_at": iso(t["created_at"]),
                    "updated_at": iso(t["updated_at"]), "inner_id": t["inner_id"],
                    "total_annotations": t["total_annotations"], "cancelled_annotations": t["cancelled_annotations"],
                    "total_predictions": t["total_predictions"], "project": project_id,

@@ -74,6 +74,17 @@ def _section(body: dict, name: str) -> dict:
     return value
 
 
+def _view_id(value: Any) -> int | None:
+    """task_filter_options.view: a data manager tab's id (whether it is this project's is checked by the caller)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+        raise InputError({"task_filter_options.view": ["A view is the id of one of the project's data manager tabs."]})
+    return value
+
+
 def snapshot_options(body: Any, query: Any) -> dict[str, Any]:
     """Label Studio's create body (title, task_filter_options, annotation_filter_options,
     serialization_options), checked: a 400 naming the field otherwise. Defaults are Label Studio's."""
@@ -89,32 +100,38 @@ def snapshot_options(body: Any, query: Any) -> dict[str, Any]:
     for key in TASK_OPTIONS:
         if tasks.get(key) not in CHOICES:
             raise InputError({f"task_filter_options.{key}": ["Use \"only\", \"exclude\" or null."]})
-    view = tasks.get("view")
-    if view is not None and (isinstance(view, bool) or not isinstance(view, int)):
-        raise InputError({"task_filter_options.view": ["A view is an id."]})
+    view = _view_id(tasks.get("view"))
     only_with = _bool(tasks.get("only_with_annotations"), "task_filter_options.only_with_annotations")
-    kinds = {k: _bool(annotations.get(k, True if k == "usual" else None), f"annotation_filter_options.{k}")
-             for k in KINDS}
+    # as Label Studio: no annotation_filter_options keeps every annotation; an object keeps the
+    # kinds it turns on, `usual` on unless it says otherwise
+    kinds = None if body.get("annotation_filter_options") is None else {
+        k: _bool(annotations.get(k, True if k == "usual" else None), f"annotation_filter_options.{k}") for k in KINDS}
     expand = {}
     for key in ("drafts", "predictions", "annotations__completed_by"):
+        # absent: ids only; an object: expanded unless its only_id is true (Label Studio's default is false)
         part = serialization.get(key)
         if part is not None and not isinstance(part, dict):
             raise InputError({f"serialization_options.{key}": ["Send an object such as {\"only_id\": true}."]})
-        expand[key] = {"only_id": bool(part.get("only_id")) if isinstance(part, dict) else True}
+        only_id = _bool(part.get("only_id"), f"serialization_options.{key}.only_id") if isinstance(part, dict) else True
+        expand[key] = {"only_id": bool(only_id)}
+    # key frames are interpolated for video object tracking only, a config Labelwell does not take yet:
+    # the option is checked and kept, and changes nothing (as in Label Studio for any other project)
     frames = serialization.get("interpolate_key_frames", query.get("interpolate_key_frames", False))
-    expand["interpolate_key_frames"] = bool(_bool(frames, "interpolate_key_frames"))
+    expand["interpolate_key_frames"] = bool(_bool(frames, "serialization_options.interpolate_key_frames"))
     return {"title": title,
             "task_filter_options": {"view": view, **{k: tasks.get(k) for k in TASK_OPTIONS},
                                     "only_with_annotations": bool(only_with)},
             "annotation_filter_options": kinds, "serialization_options": expand}
 
 
-def snapshot_filters(options: dict[str, Any], extra: Filters) -> Filters:
-    """The records a snapshot holds: Label Studio's options, and ours from the query string."""
+def snapshot_filters(options: dict[str, Any], extra: Filters, view_filters: Any = None) -> Filters:
+    """The records a snapshot holds: Label Studio's options (a view's filters, given by the caller),
+    and ours from the query string."""
     tasks = options["task_filter_options"]
     return dataclasses.replace(
         extra, all_tasks=True, **{k: tasks[k] for k in TASK_OPTIONS}, only_with_annotations=tasks["only_with_annotations"],
-        kinds=[k for k, on in options["annotation_filter_options"].items() if on])
+        kinds=[k for k, on in (options["annotation_filter_options"] or {}).items() if on],
+        view=tasks["view"], view_filters=view_filters if tasks["view"] is not None else None)
 
 
 JOB_STATUS = {"queued": "in_progress", "running": "in_progress", "done": "completed", "failed": "failed"}

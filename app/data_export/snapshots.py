@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from app import jobs
+from app import jobs, rows
 from app.clock import now
 from app.data_export import records
 from app.data_export.formats import FORMATS, Format, available, write_json
@@ -30,7 +30,7 @@ from app.data_export.service import chosen_format
 from app.db import is_postgres, read_snapshot, write_tx
 from app.errors import InputError
 from app.settings import settings
-from app.tables import ExportSnapshot, Job, Project, User
+from app.tables import ExportSnapshot, Job, Project, User, View
 from components import parse_config
 
 log = logging.getLogger("labelwell.export")
@@ -83,7 +83,7 @@ async def one(project: Project, snapshot_id: int) -> dict[str, Any] | None:
 async def create(user: User, project: Project, body: Any, query: Any, extra: records.Filters) -> dict[str, Any]:
     """A new snapshot, its job queued: answers at once, in_progress (the job may finish first)."""
     options = snapshot_options(body, query)
-    filters = snapshot_filters(options, extra)
+    filters = snapshot_filters(options, extra, await view_filters(project, options["task_filter_options"]["view"]))
     title = options.pop("title") or f"{project.title.replace(' ', '-')}-at-{now().strftime('%Y-%m-%d-%H-%M')}"
     row = ExportSnapshot(project=project.id, title=title, created_by=user.id, options=options,
                          params=filters_to_params(filters), counters={}, converted_formats=[])
@@ -95,6 +95,20 @@ async def create(user: User, project: Project, body: Any, query: Any, extra: rec
         await ExportSnapshot.update({ExportSnapshot.job: job.id}).where(ExportSnapshot.id == row.id)
     found = await _row(project.id, row.id)
     return (await _render([found], full=True))[0]
+
+
+async def view_filters(project: Project, view_id: int | None) -> Any:
+    """task_filter_options.view: the tab's filters, kept with the snapshot as they are now (Label
+    Studio's SDK deletes the view it made for project.export() once the file is down). A view of
+    another project, or none, is a 400 where Label Studio would quietly export every task."""
+    if view_id is None:
+        return None
+    view = await rows.one(View, "id = {} AND project = {}", view_id, project.id)
+    if view is None:
+        raise InputError({"task_filter_options.view": [f"Project {project.id} has no view {view_id}."]})
+    found = (view.data or {}).get("filters")
+    records.view_where(found)  # a filter this database cannot run (regex on SQLite) is a 400 now, not a failed job
+    return found
 
 
 async def delete(project: Project, snapshot_id: int) -> bool:
@@ -222,6 +236,7 @@ async def _write(row: dict, project: Project) -> dict[str, Any]:
     filters = filters_from_params(row["params"])
     expand = row["options"].get("serialization_options", {})
     prediction_ids = expand.get("predictions", {}).get("only_id", True)
+    draft_ids = expand.get("drafts", {}).get("only_id", True)
     user_ids = expand.get("annotations__completed_by", {}).get("only_id", True)
     counters = {"task_number": 0, "annotation_number": 0, "prediction_number": 0}
     users: dict[int, Any] = {}
@@ -245,7 +260,8 @@ async def _write(row: dict, project: Project) -> dict[str, Any]:
                     if not user_ids:
                         for a in record["annotations"]:
                             a["completed_by"] = await _user(users, a["completed_by"])
-                    record["drafts"] = []
+                    if draft_ids:
+                        record["drafts"] = [d["id"] for d in record["drafts"]]
                     yield record
 
             async for chunk in write_json(opened, parse_config(project.label_config)):

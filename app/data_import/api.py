@@ -3,15 +3,16 @@ or one raw file streamed), imported at once or by a background job."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from litestar import Request, Response, post
+from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
+from litestar.exceptions import NotFoundException
 
 from app import idempotency, jobs
 from app.auth import require_admin, user_of
 from app.data_import import from_uploads
-from app.data_import.schemas import failure_json, options_from, report_json
+from app.data_import.schemas import failure_json, import_status_json, options_from, report_json
 from app.data_import.service import ImportFailed
 from app.errors import InputError
 from app.uploads import service as uploads
@@ -54,7 +55,9 @@ async def import_uploads(project: Project, user_id: int, uploaded: list[FileUplo
     """The stored files imported now (201, or 400 with the problems) or by a job (202)."""
     if options.pop("background"):
         job = await from_uploads.queue_import(project, user_id, uploaded, options)
-        return Response(jobs.job_json(job), status_code=202)
+        # "import": Label Studio's import id, which SDK 2.x polls (tasks.create_many_status)
+        return Response({**jobs.job_json(job), "import": job.id, "file_upload_ids": [u.id for u in uploaded]},
+                        status_code=202)
     try:
         report = await from_uploads.import_now(project, user_id, uploaded, options)
     except ImportFailed as exc:
@@ -62,4 +65,13 @@ async def import_uploads(project: Project, user_id: int, uploaded: list[FileUplo
     return Response(report_json(report, uploaded, options["return_task_ids"]), status_code=201)
 
 
-ROUTES = [project_import]
+@get(both("/api/projects/{project_id:int}/imports/{import_id:int}"), guards=[require_admin])
+async def import_status(project: Project, import_id: int) -> dict[str, Any]:
+    """Label Studio's import status: here a background import (`?background=1`), by its job's id."""
+    job = await from_uploads.background_import(project.id, import_id)
+    if job is None:
+        raise NotFoundException(f"No background import with id {import_id} in this project")
+    return import_status_json(job)
+
+
+ROUTES = [project_import, import_status]

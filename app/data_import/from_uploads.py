@@ -56,6 +56,12 @@ async def queue_import(project: Project, user_id: int, uploaded: list[FileUpload
                               params={"upload_ids": [u.id for u in uploaded], "options": options})
 
 
+async def background_import(project_id: int, job_id: int) -> Job | None:
+    """A background import of the project, by its job's id (Label Studio's import id)."""
+    job = await jobs.get(job_id, project_id)
+    return job if job is not None and job.kind == "import" else None
+
+
 async def import_job(job: Job, progress: Callable[[int, int], Awaitable[None]]) -> tuple[Report, list[FileUpload]]:
     """What the import job does: the files it was given, imported with progress."""
     project = await Project.objects().where(Project.id == job.project).first()

@@ -23,4 +23,5 @@ async def import_files(job: Job) -> dict[str, Any]:
     except ImportFailed as exc:
         raise JobFailed(f"Nothing was imported: {exc.report.error_count} problem(s) found.",
                         failure_json(exc.report)) from None
-    return report_json(report, uploaded, False)
+    # the task ids only when asked for (?return_task_ids=1): the status of the import shows them
+    return report_json(report, uploaded, bool(job.params.get("options", {}).get("return_task_ids")))

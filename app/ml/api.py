@@ -1,4 +1,4 @@
-"""Label Studio's ML API: /api/ml[/{id}], /api/ml/{id}/train and /versions (admins only: a backend's
+"""Label Studio's ML API: /api/ml[/{id}], /api/ml/{id}/train, /interactive-annotating and /versions (admins only: a backend's
 settings hold credentials), and a project's model versions (its members). The data manager's
 actions, retrieving predictions among them, are app/tasks/api.py's."""
 
@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from litestar import Request, Response, delete, get, patch, post
+from litestar.exceptions import HTTPException
 
 from app import access, audit, idempotency, jobs
 from app.auth import require_admin, user_of
 from app.errors import InputError
-from app.ml import events, model_page, predictions, service
+from app.ml import events, interactive, model_page, predictions, service
 from app.web import both, flag, parse_id
 
 if TYPE_CHECKING:
@@ -63,6 +64,17 @@ async def ml_train(request: Request, backend: tuple[MLBackend, Project]) -> dict
     return {"job": jobs.job_json(await events.start_training(project, found, user_of(request).id))}
 
 
+@post(both("/api/ml/{backend_id:int}/interactive-annotating"), guards=[require_admin], status_code=200,
+      opt={"audit": None})
+async def ml_interactive(request: Request, backend: tuple[MLBackend, Project], data: Any) -> dict[str, Any]:
+    """The model's answer for {task, context}, stored nowhere; 502/504 when it fails or is too slow."""
+    found, project = backend
+    try:
+        return await interactive.annotate(project, found, user_of(request), data)
+    except interactive.ModelUnavailable as exc:
+        raise HTTPException(status_code=exc.status, detail=str(exc)) from None
+
+
 @get(both("/api/ml/{backend_id:int}/versions"), guards=[require_admin])
 async def ml_versions(backend: tuple[MLBackend, Project]) -> dict[str, Any]:
     """The versions this project has predictions of, and the backend's current one."""
@@ -86,5 +98,5 @@ async def model_quality(request: Request, project: Project) -> dict[str, Any]:
     return await model_page.report(project)
 
 
-ROUTES = [ml_list, ml_create, ml_detail, ml_update, ml_delete, ml_train, ml_versions, model_versions,
+ROUTES = [ml_list, ml_create, ml_detail, ml_update, ml_delete, ml_train, ml_interactive, ml_versions, model_versions,
           model_quality]

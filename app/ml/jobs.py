@@ -151,3 +151,19 @@ async def deliver_webhook(job: Job) -> dict[str, Any]:
         raise JobFailed(f"{payload.get('action')} was not delivered: {answer.error}",
                         {"backend": backend.id, "action": payload.get("action"), "status": answer.status})
     return {"backend": backend.id, "action": payload.get("action"), "status": answer.status, "response": answer.body}
+
+
+@handler("ml_interactive")
+async def interactive_prediction(job: Job) -> dict[str, Any]:
+    """Label Studio's interactive pre-annotation: one task and the annotator's context (the region
+    just drawn) to /predict; the backend's answer goes back to the caller, stored nowhere."""
+    project, backend = await _job_context(job)
+    tasks = await predictions.tasks_for(project.id, [job.params["task"]])
+    if not tasks:
+        raise JobFailed("The task was deleted before the model was asked.", {})
+    async with MLApi(backend) as api:
+        answer = await api.predict([predictions.task_payload(tasks[0])], service.project_uid(project),
+                                   project.label_config, context=job.params.get("context") or {})
+    if not answer.ok:
+        raise JobFailed(f"/predict: {answer.error}", {"backend": backend.id, "status": answer.status})
+    return {"data": answer.body}

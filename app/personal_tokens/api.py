@@ -9,7 +9,8 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.exceptions import NotAuthorizedException
 
-from app.auth import PUBLIC, user_of
+from app import audit
+from app.auth import PUBLIC, require_admin, user_of
 from app.errors import InputError
 from app.personal_tokens import service
 from app.web import both
@@ -57,4 +58,17 @@ async def token_blacklist(data: dict[str, Any]) -> None:
     await _checked(service.revoke(_refresh_of(data)))
 
 
-ROUTES = [token_list, token_create, token_refresh, token_rotate, token_blacklist]
+@get(both("/api/jwt/settings"), guards=[require_admin])
+async def jwt_settings() -> dict[str, Any]:
+    return service.jwt_settings()
+
+
+@post(both("/api/jwt/settings"), guards=[require_admin], opt={"audit": "settings.update"}, status_code=201)
+async def jwt_settings_update(request: Request, data: Any) -> dict[str, Any]:
+    """Label Studio's three switches, any of them: the same values as the settings page."""
+    changed = await service.save_jwt_settings(data, user_of(request))
+    audit.note(request, "Changed " + (", ".join(f"{k} {old} → {new}" for k, (old, new) in changed.items()) or "nothing"))
+    return service.jwt_settings()
+
+
+ROUTES = [token_list, token_create, token_refresh, token_rotate, token_blacklist, jwt_settings, jwt_settings_update]

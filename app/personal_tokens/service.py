@@ -10,17 +10,17 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from app import rows
+from app import instance, rows
 from app.accounts import sessions
 from app.clock import now
 from app.db import write_tx
+from app.errors import InputError
 from app.security import derive_key
 from app.settings import settings
 from app.tables import PersonalToken, User
 from app.personal_tokens import jwt
 
 ACCESS_MINUTES = 5  # Label Studio's (SimpleJWT's) access lifetime: the SDK refreshes before each expiry
-REFRESH_YEARS = 200  # Label Studio Community's tokens do not expire either; a person revokes them
 MAX_PER_USER = 50
 _used: dict[str, float] = {}
 
@@ -33,7 +33,13 @@ def _key() -> bytes:
     return derive_key(settings.secret_key(), "personal-access-token")
 
 
+def _enabled() -> None:
+    if not instance.current().api_tokens_enabled:
+        raise TokenError("Personal access tokens are turned off on this instance")
+
+
 def _claims(token: str, kind: str) -> dict[str, Any]:
+    _enabled()
     claims = jwt.decode(token or "", _key())
     if claims is None or claims.get("token_type") != kind or not isinstance(claims.get("exp"), int):
         raise TokenError("Token is invalid or expired")
@@ -44,8 +50,9 @@ def _claims(token: str, kind: str) -> dict[str, Any]:
 
 async def create(user: User) -> dict[str, Any]:
     """A new refresh token for the user: the only time its text is shown."""
+    _enabled()
     issued = now()
-    expires = issued + dt.timedelta(days=365 * REFRESH_YEARS)
+    expires = issued + dt.timedelta(days=instance.current().api_token_ttl_days)
     jti = uuid.uuid4().hex
     token = jwt.encode({"token_type": "refresh", "exp": int(expires.timestamp()), "iat": int(issued.timestamp()),
                         "jti": jti, "user_id": str(user.id)}, _key())
@@ -130,3 +137,29 @@ async def user_for_access(token: str) -> User | None:
         async with write_tx():
             await PersonalToken.update({PersonalToken.last_used: now()}).where(PersonalToken.jti == parent)
     return user
+
+
+JWT_SETTINGS = {"api_tokens_enabled": "api_tokens_enabled", "legacy_api_tokens_enabled": "legacy_tokens_enabled",
+                "api_token_ttl_days": "api_token_ttl_days"}  # Label Studio's name -> the instance setting
+
+
+def jwt_settings() -> dict[str, Any]:
+    values = instance.current()
+    return {ls: getattr(values, ours) for ls, ours in JWT_SETTINGS.items()}
+
+
+async def save_jwt_settings(data: Any, user: User) -> dict[str, tuple[Any, Any]]:
+    if not isinstance(data, dict):
+        raise InputError({"api_tokens_enabled": ["Give the settings as a JSON object."]})
+    values: dict[str, Any] = {}
+    for ls, ours in JWT_SETTINGS.items():
+        if ls not in data:
+            continue
+        value, field = data[ls], instance.FIELDS[ours]
+        if field.kind is bool and not isinstance(value, bool):
+            raise InputError({ls: ["Must be true or false."]})
+        if field.kind is int and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not field.low <= value <= field.high):
+            raise InputError({ls: [f"A whole number of days from {field.low:g} to {field.high:g}."]})
+        values[ours] = value
+    return await instance.save(values, user)

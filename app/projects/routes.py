@@ -15,7 +15,8 @@ from app.auth import require_admin, user_of
 from app.errors import InputError
 from app.pagination import page_params
 from app.projects import config_check, overview, service
-from components.starters import starter, starters
+from components import reference
+from components.starters import gallery, starter
 
 if TYPE_CHECKING:
     from litestar.datastructures import FormMultiDict
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 FORM_FIELDS = ("title", "description", "expert_instruction", "label_config", "maximum_annotations",
                "sampling", "show_skip_button", "show_instruction")
 ADMIN = {"guards": [require_admin]}
+# the editor's tag reference panel (components/reference.py, the source of docs/tags.md too)
+REFERENCE = {"reference": reference.by_section(), "paragraphs": reference.paragraphs, "inline": reference.inline,
+             "result_json": reference.result_json}
 
 
 def form_data(form: FormMultiDict) -> dict[str, Any]:
@@ -41,7 +45,7 @@ def form_data(form: FormMultiDict) -> dict[str, Any]:
 
 def form_page(project: Any, values: dict[str, Any], errors: dict[str, list[str]] | None = None) -> Template:
     context = {"project": project, "values": values, "errors": errors or {}, "sampling": service.SAMPLING,
-               "starters": starters()}
+               "gallery": gallery(), **REFERENCE}
     return Template("projects/form.html", context=context, status_code=400 if errors else 200)
 
 
@@ -61,7 +65,7 @@ async def project_list(request: Request) -> Template:
 @get("/projects/new", **ADMIN)
 async def project_new(request: Request) -> Template:
     chosen = starter(request.query_params.get("starter", ""))
-    return form_page(None, {"title": chosen.title if chosen else "",
+    return form_page(None, {"title": chosen.title if chosen else "", "starter": chosen.slug if chosen else "",
                             "label_config": chosen.xml if chosen else "<View>\n</View>",
                             "maximum_annotations": instance.current().default_overlap,
                             "sampling": "Sequential sampling", "show_skip_button": True})
@@ -142,7 +146,7 @@ async def config_preview(request: Request) -> Template:
     project_id = web.id_or_none(form.get("project_id", ""))
     project = await access.visible_project(user_of(request), project_id) if project_id else None
     context = await config_check.preview(form.get("label_config", ""), project)
-    return Template("projects/_config_preview.html", context=context)
+    return Template("projects/_config_preview.html", context={**context, "referenced": reference.tags()})
 
 
 ROUTES = [home, project_list, project_new, project_create, project_detail, project_edit, project_update,

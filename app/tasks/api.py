@@ -10,7 +10,7 @@ from app import access, audit, idempotency, web
 from app.auth import require_admin, user_of
 from app.errors import InputError
 from app.pagination import page_params
-from app.tasks import actions, browse, service
+from app.tasks import actions, browse, bulk, service
 from app.tasks.schemas import annotation_json, prediction_json, task_json
 from app.web import both
 
@@ -72,6 +72,14 @@ async def annotation_create(request: Request, api_task: tuple[Task, Project], da
     task, project = api_task
     return await idempotency.once(request, lambda: service.create_annotation(user_of(request), task, project, data),
                                   annotation_json)
+
+
+@post(both("/api/annotations/bulk"), **ADMIN, opt={"audit": "annotation.bulk_create"})
+async def annotations_bulk(request: Request, data: Any) -> Response:
+    """One result stored as the caller's annotation on each of `tasks` (or `selected_items` of `project`)."""
+    project = await bulk.project_of(user_of(request), data)
+    return await idempotency.once(request, lambda: bulk.create_annotations(project, user_of(request), data),
+                                  lambda ids: [{"id": i} for i in ids])
 
 
 @get(both("/api/annotations/{annotation_id:int}"))
@@ -160,6 +168,6 @@ async def project_tasks_delete(request: Request, project: Project) -> None:
 
 
 ROUTES = [task_list, task_create, task_detail, task_update, task_delete, annotation_list, annotation_create,
-          annotation_detail, annotation_update, annotation_delete, prediction_list, prediction_create,
+          annotations_bulk, annotation_detail, annotation_update, annotation_delete, prediction_list, prediction_create,
           prediction_detail, prediction_update, prediction_delete, predictions_import, dm_actions, dm_action,
           project_tasks_delete]

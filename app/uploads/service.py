@@ -10,7 +10,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from PIL import Image, UnidentifiedImageError
 
@@ -60,7 +60,17 @@ async def save(project_id: int, user_id: int, name: str, chunks: AsyncIterator[b
     folder = settings.upload_dir / str(project_id)
     folder.mkdir(parents=True, exist_ok=True)
     name, stored = shown_name(name), safe_name(name)
-    path, digest, size = folder / stored, hashlib.sha256(), 0
+    described = await _write(folder / stored, name, chunks)
+    upload = FileUpload(project=project_id, user=user_id, file=f"{project_id}/{stored}", original_name=name,
+                        **described)
+    async with write_tx():
+        await upload.save()
+    return upload
+
+
+async def _write(path: Path, name: str, chunks: AsyncIterator[bytes]) -> dict[str, Any]:
+    """The chunks written to `path` within the upload limit, and what they are (or no file and a 400)."""
+    digest, size = hashlib.sha256(), 0
     limit = instance.current().upload_max_bytes  # the live setting
     try:
         with open(path, "wb") as fh:
@@ -75,11 +85,7 @@ async def save(project_id: int, user_id: int, name: str, chunks: AsyncIterator[b
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    upload = FileUpload(project=project_id, user=user_id, file=f"{project_id}/{stored}", original_name=name,
-                        content_type=content_type, size=size, sha256=digest.hexdigest(), width=width, height=height)
-    async with write_tx():
-        await upload.save()
-    return upload
+    return {"content_type": content_type, "size": size, "sha256": digest.hexdigest(), "width": width, "height": height}
 
 
 async def save_all(project_id: int, user_id: int, files: Iterable[UploadFile]) -> list[FileUpload]:
@@ -199,3 +205,68 @@ async def _referenced(user: User, url: str) -> bool:
     if not ids:
         return False
     return bool(await Task.select(Task.id).where(Task.project.is_in(ids), data_contains("lw_task.data", url)).first())
+
+
+# -- Label Studio's file-upload API (app/uploads/api.py) -------------------------------------------
+
+MAX_LISTED_IDS = 10_000  # ids in one list or delete: beyond any import's file count, within SQL's parameter limits
+
+
+def checked_ids(ids: list[int] | None, name: str) -> list[int] | None:
+    if ids is not None and len(ids) > MAX_LISTED_IDS:
+        raise InputError({name: [f"Give at most {MAX_LISTED_IDS:,} ids at a time ({len(ids):,} given)."]})
+    return ids
+
+
+async def project_uploads(project_id: int, ids: list[int] | None, newest_first: bool = False) -> list[FileUpload]:
+    """A project's uploads (only those of `ids`, when given), oldest first."""
+    query = FileUpload.objects().where(FileUpload.project == project_id)
+    if checked_ids(ids, "ids") is not None:
+        query = query.where(FileUpload.id.is_in(ids or [0]))
+    return await query.order_by(FileUpload.id, ascending=not newest_first)
+
+
+async def for_admin(user: User, upload_id: int) -> FileUpload | None:
+    """An upload, for an admin of its project; None for anyone else, as for a project they cannot see."""
+    upload = await FileUpload.objects().where(FileUpload.id == upload_id).first() if user.role == "admin" else None
+    if upload is None or await projects.get_project(user, upload.project) is None:
+        return None
+    return upload
+
+
+async def delete_uploads(project_id: int, ids: list[int] | None) -> int:
+    """Delete a project's uploads (every one when `ids` is None, as Label Studio does); their files
+    go once the rows are gone. Tasks made from them stay: the foreign key empties their file_upload."""
+    query = FileUpload.select(FileUpload.id, FileUpload.file).where(FileUpload.project == project_id)
+    if checked_ids(ids, "file_upload_ids") is not None:
+        query = query.where(FileUpload.id.is_in(ids or [0]))
+    async with write_tx():
+        gone = await query
+        if gone:
+            await FileUpload.delete().where(FileUpload.id.is_in([row["id"] for row in gone]))
+    for row in gone:  # after the commit: a rolled-back delete keeps its files
+        (settings.upload_dir / row["file"]).unlink(missing_ok=True)
+    return len(gone)
+
+
+async def replace(upload: FileUpload, name: str, chunks: AsyncIterator[bytes]) -> FileUpload | None:
+    """New content for an upload, kept under its stored name so the links tasks hold show the new
+    file; it must be the same kind of file (tasks were made from the old one). None when the
+    upload was deleted meanwhile."""
+    name, kind = shown_name(name), format_of(upload.original_name)
+    if format_of(name) != kind:
+        raise InputError({"file": [f"{name} is not a {kind or 'known'} file, as {upload.original_name} is: "
+                                   "a replacement must be the same kind of file."]})
+    path = path_of(upload)
+    part = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}.part")  # no upload row names it: never served
+    described = await _write(part, name, chunks)
+    try:
+        async with write_tx():
+            changed = await FileUpload.update({FileUpload.original_name: name, **{
+                getattr(FileUpload, k): v for k, v in described.items()}}).where(
+                FileUpload.id == upload.id).returning(FileUpload.id)
+            if changed:
+                os.replace(part, path)  # inside the transaction: a failed move changes nothing
+    finally:
+        part.unlink(missing_ok=True)
+    return await FileUpload.objects().where(FileUpload.id == upload.id).first() if changed else None
