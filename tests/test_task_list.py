@@ -81,7 +81,7 @@ def test_task_page_shows_annotations_as_made(server, api, ner_project):
 def test_sample_projects(server):
     client = browser(server)
     client.get("/projects")
-    for kind, count in (("ner", 200), ("sentiment", None), ("boxes", 6)):
+    for kind, count in (("ner", 200), ("sentiment", None), ("dialogue", 24), ("boxes", 6)):
         response = client.post("/projects/sample", data={"kind": kind, "_csrf_token": client.cookies["csrftoken"]})
         assert response.status_code == 302
         detail = client.get(response.headers["location"])
@@ -92,7 +92,7 @@ def test_sample_projects(server):
     assert client.get(image).headers["content-type"] == "image/png"
     # with projects there already, "New project" still offers them
     offered = html(client.get("/projects/new")).cssselect("form.sample-form button[name=kind]")
-    assert [b.get("value") for b in offered] == ["ner", "sentiment", "boxes"]
+    assert [b.get("value") for b in offered] == ["ner", "sentiment", "boxes", "dialogue"]
 
 
 def test_import_from_the_page_with_progress(page, server, api, ner_project):

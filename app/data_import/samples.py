@@ -21,7 +21,8 @@ from components.starters import starter
 SAMPLES = ROOT / "app" / "samples"
 KINDS = {"ner": ("ner", "Sample: named entities", ["ner.jsonl"]),
          "sentiment": ("sentiment-rating", "Sample: sentiment", ["sentiment.csv"]),
-         "boxes": ("bounding-boxes", "Sample: bounding boxes", None)}
+         "boxes": ("bounding-boxes", "Sample: bounding boxes", None),
+         "dialogue": ("dialogue-intent", "Sample: dialogue intents", ["dialogue.json"])}
 
 
 def street(seed: int) -> bytes:
