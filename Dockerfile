@@ -2,6 +2,8 @@
 # environment variables (see README), data in /data, running as a non-root user.
 FROM python:3.11-slim
 
+# ffmpeg: ffprobe reads each audio and video file's duration, frame rate and frame count on import
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 1000 labelwell \
     && mkdir /data && chown labelwell:labelwell /data
 

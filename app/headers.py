@@ -19,6 +19,7 @@ POLICY = "; ".join([
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob: http: https:",
+    "media-src 'self' data: blob: http: https:",  # audio and video, like images, may live on other hosts
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",

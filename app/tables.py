@@ -119,6 +119,12 @@ class FileUpload(Table, tablename="lw_file_upload"):
     width = Integer(null=True, default=None)
     height = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    # audio and video, read once with ffprobe (app/uploads/mediainfo.py); video's size is width/height
+    duration = DoublePrecision(null=True, default=None)  # seconds
+    frame_rate = DoublePrecision(null=True, default=None)
+    frame_count = Integer(null=True, default=None)
+    sample_rate = Integer(null=True, default=None)
+    channels = Integer(null=True, default=None)
 
 
 class Task(Table, tablename="lw_task"):

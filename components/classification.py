@@ -10,9 +10,9 @@ from components.base import ACCEPTED, About, Control, Problem
 if TYPE_CHECKING:
     from components.render import RenderContext
 
-OBJECT_TAGS = ("Text", "HyperText", "Image", "Paragraphs", "Table")
+OBJECT_TAGS = ("Text", "HyperText", "Image", "Paragraphs", "Table", "Audio")
 VISIBLE_WHEN = ("region-selected", "choice-selected", "no-region-selected", "choice-unselected")
-IMAGE_KEYS = ("original_width", "original_height", "image_rotation", "item_index")
+IMAGE_KEYS = ("original_width", "original_height", "image_rotation", "item_index", "original_length")  # item level
 
 
 def words(value: str | None) -> list[str]:

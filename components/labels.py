@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from components import shapes
+from components import audio, shapes
 from components.base import ACCEPTED, REGION_ID, About, Control, Option, Problem, _fits
 from components.errors import ConfigError
 from components.variables import resolve
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from components.config import LabelConfig
     from components.render import RenderContext
 
-REGION_KEYS = ("original_width", "original_height", "image_rotation", "item_index")  # item level, kept
+REGION_KEYS = ("original_width", "original_height", "image_rotation", "item_index", "original_length")  # item level, kept
 PALETTE = ("#FFA39E", "#FFC069", "#95DE64", "#87E8DE", "#91CAFF", "#D3ADF7", "#FF85C0", "#FFD666", "#B7EB8F",
            "#ADC6FF")
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -130,7 +130,7 @@ class LabelSet(Control):
         out = {"id": region_id, "from_name": self.name, "to_name": to_name, "type": self.result_type,
                "origin": item.get("origin") if item.get("origin") in ("manual", "prediction", "prediction-changed")
                else "manual", "value": clean}
-        for extra in ("original_width", "original_height", "image_rotation", "item_index", "score"):
+        for extra in ("original_width", "original_height", "image_rotation", "item_index", "original_length", "score"):
             if extra in item:
                 out[extra] = item[extra]
         return out
@@ -189,14 +189,16 @@ class Labels(LabelSet):
                 "labelled region gets a second item with the same `id`, `type: \"labels\"`, the region's shape and "
                 "`labels` (`value: {\"x\", \"y\", \"width\", \"height\", \"rotation\", \"labels\": […]}`), as "
                 "Label Studio writes it. Draw with the image's tool first, then pick the label in the region's "
-                "row. A `labels` item on an image must carry a shape.",
+                "row. A `labels` item on an image must carry a shape.\n\n"
+                "On an `<Audio>`, `<Labels>` makes time segments: `value: {\"start\", \"end\", \"channel\", "
+                "\"labels\"}` in seconds, with the file's length in `original_length` beside `value` (see `<Audio>`).",
         example='<Labels name="entity" toName="text">\n  <Label value="Person" background="#FFA39E"/>\n'
                 '  <Label value="Organisation" background="#FFC069"/>\n</Labels>\n<Text name="text" value="$text"/>',
         result={"start": 13, "end": 24, "text": "Alice Smith", "labels": ["Person"]})
     template = "labels.html"
     result_type = "labels"
-    labels_objects = ("Text", "Image")
-    geometry_keys = ("start", "end")
+    labels_objects = ("Text", "Image", "Audio")
+    geometry_keys = ("start", "end", "channel")  # channel: audio segments
     on_image = False
 
     def validate(self, config: LabelConfig) -> Iterator[ConfigError]:
@@ -213,6 +215,8 @@ class Labels(LabelSet):
     def geometry(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> dict[str, Any]:
         if ctx.config.by_name[to_name].tag == "Image":
             return shapes.any_shape(value)
+        if ctx.config.by_name[to_name].tag == "Audio":
+            return audio.segment(value)  # its length is checked with the whole item (original_length)
         text = ctx.text(to_name)
         start, end = integer(value.get("start"), "start"), integer(value.get("end"), "end")
         if not 0 <= start < end <= len(text):
@@ -247,10 +251,19 @@ class Labels(LabelSet):
         value = item.get("value")
         if obj is not None and obj.get("granularity") == "word" and isinstance(value, dict):
             item = {**item, "value": {**value, **snap_to_words(obj.text(ctx.data), value.get("start"), value.get("end"))}}
-        return super().region_from_form(item, ctx)
+        out = super().region_from_form(item, ctx)
+        if obj is not None and obj.tag == "Audio":
+            audio.check_segment(out, ctx)
+        return out
+
+    def check(self, item: dict[str, Any], ctx: RenderContext) -> list[str]:
+        warnings = super().check(item, ctx)
+        if getattr(ctx.config.by_name.get(str(item.get("to_name"))), "tag", None) == "Audio":
+            audio.check_segment(item, ctx)
+        return warnings
 
     def warnings(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> list[str]:
-        if ctx.config.by_name[to_name].tag == "Image":
+        if ctx.config.by_name[to_name].tag in ("Image", "Audio"):
             return []
         text = ctx.text(to_name)
         if "text" in value and value["text"] != text[value["start"]:value["end"]]:

@@ -163,9 +163,18 @@ def entry_of(cls: type[Component]) -> Entry:
                  attributes_of(cls), result_of(cls), about.example)
 
 
+def alias_of(tag: str, cls: type[Component]) -> Entry:
+    """A second name for a tag (<AudioPlus> for <Audio>): listed, pointing at the tag it reads as."""
+    main = entry_of(cls)
+    return Entry(tag, main.kind, main.section, f"Label Studio's older name for `<{cls.tag}>`: read as `<{cls.tag}>`, "
+                 "with the same attributes and results.", main.pairs_label, main.pairs, main.children, main.attributes, None,
+                 main.example.replace(f"<{cls.tag} ", f"<{tag} "))
+
+
 @cache
 def entries() -> tuple[Entry, ...]:
-    found = [entry_of(cls) for cls in REGISTRY.values()]
+    found = [entry_of(cls) for cls in dict.fromkeys(REGISTRY.values())]
+    found += [alias_of(tag, cls) for tag, cls in REGISTRY.items() if tag != cls.tag]
     order = [key for key, _, _ in SECTIONS]
     return tuple(sorted(found, key=lambda e: order.index(e.section)))
 
@@ -208,7 +217,7 @@ Labelwell reads Label Studio's labelling-config XML. Each tag below is one unit 
 its `id`. Variables: `value="$key"`, `$a.b`, `$list[0]`, and `$key` inside literal text.
 A config may carry a sample task in a comment, `<!-- {"data": {…}} -->`, used for the preview.
 
-Label Studio tags not listed here (Audio, Video, TimeSeries, Chat, Ellipse, Brush, Ranker, …) are
+Label Studio tags not listed here (Video, TimeSeries, Chat, Ellipse, Brush, Ranker, …) are
 refused with a message that names the tag and lists the supported ones.
 
 Attribute values are checked: a wrong value (`choice="maybe"`, `maxRating="five"`) is an error

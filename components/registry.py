@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from components.audio import Audio
 from components.base import Component
 from components.choices import Choice, Choices
 from components.date_time import DateTime
@@ -27,12 +28,13 @@ REGISTRY: dict[str, type[Component]] = {cls.tag: cls for cls in (
     View, Header, Style, Text, HyperText, Image, Paragraphs, Table,
     Labels, Label, HyperTextLabels, ParagraphLabels, Choices, Choice, TextArea, Rating, Number, DateTime,
     Taxonomy, RectangleLabels, Rectangle, PolygonLabels, Polygon, KeyPointLabels, KeyPoint, Pairwise,
-    Relations, Relation,
+    Relations, Relation, Audio,
 )}
+REGISTRY["AudioPlus"] = Audio  # Label Studio's older name for <Audio>: the same tag
 
 # Label Studio tags that come later: a config using them gets a clear "not supported yet"
 UNSUPPORTED = frozenset({
-    "Audio", "AudioPlus", "Video", "TimeSeries", "Channel", "TimeSeriesLabels", "TimelineLabels", "Chat",
+    "Video", "TimeSeries", "Channel", "TimeSeriesLabels", "TimelineLabels", "Chat",
     "ChatMessage", "PDF", "Markdown", "List", "Ranker", "Bucket", "EllipseLabels", "Ellipse", "BrushLabels",
     "Brush", "MagicWand", "BitmaskLabels", "Bitmask", "VectorLabels", "Vector", "OcrLabels", "VideoRectangle",
     "VideoVector", "VideoVectorLabels", "Collapse", "Filter", "Repeater", "Shortcut", "ReactCode", "Object3D",

@@ -21,6 +21,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "Image": ("image-classification", "bounding-boxes", "outlines-and-points", "ocr", "multi-page-document"),
     "Dialogue": ("dialogue-intent", "dialogue-spans"),
     "HTML and tables": ("web-page-spans", "table-review"),
+    "Audio": ("speech-segments", "audio-classification"),
 }
 ORDER = tuple(slug for slugs in GROUPS.values() for slug in slugs)
 ID = re.compile(r'\b(id|for)="(lw\d)')

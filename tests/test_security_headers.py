@@ -41,6 +41,7 @@ def assert_secured(response) -> None:
     assert csp["base-uri"] == ["'self'"] and csp["form-action"] == ["'self'"]
     # task images live on other hosts, or in data: URLs
     assert {"http:", "https:", "data:", "blob:"} <= set(csp["img-src"])
+    assert {"http:", "https:", "data:", "blob:"} <= set(csp["media-src"])  # and so do their audio files
 
 
 def test_every_kind_of_response_carries_the_security_headers(server, api, make_user, ner_project):

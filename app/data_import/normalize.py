@@ -30,6 +30,7 @@ class Rules:
     importer_id: int
     attribute_unknown: bool = False  # unknown authors become the importing user
     prediction_fields: list[str] = field(default_factory=list)  # preannotated_from_fields
+    media_keys: dict[str, str] = field(default_factory=dict)  # the data key an audio / video file fills
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
 

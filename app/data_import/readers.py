@@ -20,6 +20,8 @@ csv.field_size_limit(64 * 1024 * 1024)  # a long text in one cell is a task, not
 TEXT_FORMATS = ("json", "jsonl", "csv", "tsv", "txt")
 IMAGE_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp",
                "gif": "image/gif", "bmp": "image/bmp"}
+AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg", "flac": "audio/flac", "ogg": "audio/ogg", "m4a": "audio/mp4"}
+VIDEO_TYPES = {"mp4": "video/mp4", "webm": "video/webm", "mov": "video/quicktime"}
 
 
 # a run of 20 digits (19 after a minus) may be an integer beyond 64 bits: orjson reads one as a
@@ -81,6 +83,10 @@ def format_of(name: str) -> str | None:
         return ext
     if ext == "ndjson":
         return "jsonl"
+    if ext in AUDIO_TYPES:
+        return "audio"
+    if ext in VIDEO_TYPES:
+        return "video"
     return "image" if ext in IMAGE_TYPES else None
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import anyio
 
 from app.data_import import readers, staging
+from app.data_import.media_keys import media_keys
 from app.data_import.normalize import ItemError, Rules, normalize
 from app.settings import settings
 from app.tables import FileUpload, Project, Task, User
@@ -31,11 +32,11 @@ class Source:
     """One file (or the request body) to import."""
 
     name: str
-    fmt: str  # json, jsonl, csv, tsv, txt, image, body
+    fmt: str  # json, jsonl, csv, tsv, txt, image, audio, video, body
     path: Path | None = None
     body: Any = None
     upload_id: int | None = None
-    url: str | None = None  # for an image: the task's data value
+    url: str | None = None  # for an image, audio or video: the task's data value
 
 
 @dataclass
@@ -62,7 +63,8 @@ async def rules_for(project: Project, user_id: int, options: dict[str, Any]) -> 
     return Rules(config=config, required_keys=config.required_keys(), user_ids={u["id"] for u in users},
                  user_emails={u["email"].lower(): u["id"] for u in users}, importer_id=user_id,
                  attribute_unknown=bool(options.get("attribute_unknown_authors")),
-                 prediction_fields=list(options.get("preannotated_from_fields") or []))
+                 prediction_fields=list(options.get("preannotated_from_fields") or []),
+                 media_keys=media_keys(project.label_config, config.required_keys()))
 
 
 def raw_items(source: Source, rules: Rules) -> Iterator[tuple[str, Any]]:
@@ -70,6 +72,8 @@ def raw_items(source: Source, rules: Rules) -> Iterator[tuple[str, Any]]:
         return readers.body_items(source.body)
     if source.fmt == "image":
         return iter([("file", {rules.required_keys[0]: source.url})])
+    if source.fmt in ("audio", "video"):
+        return iter([("file", {rules.media_keys[source.fmt]: source.url})])
     return readers.items(source.path, source.fmt, rules.required_keys[0] if rules.required_keys else None)
 
 

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 
 from litestar import Request, get
 from litestar.exceptions import NotFoundException
-from litestar.response import File, Redirect
+from litestar.response import Redirect, Response
 
 from app.auth import user_of
 from app.settings import settings
 from app.uploads import service as uploads
+from app.uploads.ranges import ranged_file
 from app.web import both
 
 if TYPE_CHECKING:
@@ -23,13 +24,14 @@ SERVED = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandb
 
 
 @get("/data/upload/{project_id:int}/{name:str}")
-async def upload_serve(request: Request, project_id: int, name: str) -> File:
+async def upload_serve(request: Request, project_id: int, name: str) -> Response:
+    """The file, or the byte range a `Range` header asks for (206), so audio and video seek."""
     found = await uploads.served(user_of(request), project_id, name)
     if found is None:
         raise NotFoundException("No such file")
     upload, path = found
-    return File(path=path, media_type=upload.content_type, filename=upload.original_name, headers=dict(SERVED),
-                content_disposition_type="inline" if upload.content_type in uploads.RASTER else "attachment")
+    return ranged_file(path, request.headers.get("range"), request.headers.get("if-range"), upload.content_type,
+                       upload.content_type in uploads.INLINE, dict(SERVED), upload.original_name)
 
 
 @get(both("/tasks/{task_id:int}/presign"))
@@ -47,7 +49,7 @@ async def presign(request: Request, api_task: tuple[Task, Project]) -> Redirect:
 
 
 @get(both("/data/local-files"))
-async def local_file(request: Request) -> File:
+async def local_file(request: Request) -> Response:
     """Label Studio's local files serving: `?d=<path>` under LABELWELL_LOCAL_FILES_ROOT (off when
     unset). Admins may read any file there; others only files their projects' tasks refer to."""
     if settings.local_files_root is None:
@@ -56,8 +58,8 @@ async def local_file(request: Request) -> File:
     if path is None:
         raise NotFoundException("No such file")
     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return File(path=path, media_type=kind, content_disposition_type="inline" if kind in uploads.RASTER else "attachment",
-                headers=dict(SERVED))
+    return ranged_file(path, request.headers.get("range"), request.headers.get("if-range"), kind,
+                       kind in uploads.INLINE, dict(SERVED))
 
 
 ROUTES = [upload_serve, presign, local_file]

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 def upload_json(upload: FileUpload) -> dict[str, Any]:
     return {"id": upload.id, "file": f"upload/{upload.file}", "size": upload.size, "project": upload.project,
             "user": upload.user, "original_name": upload.original_name, "content_type": upload.content_type,
-            "url": url_of(upload), "created_at": iso(upload.created_at)}
+            "url": url_of(upload), "created_at": iso(upload.created_at), "width": upload.width,
+            "height": upload.height, "duration": upload.duration, "frame_rate": upload.frame_rate,
+            "frame_count": upload.frame_count, "sample_rate": upload.sample_rate, "channels": upload.channels}
 
 
 def query_ids(values: Iterable[str]) -> list[int] | None:

@@ -21,6 +21,7 @@ from app.errors import InputError
 from app.projects import service as projects
 from app.settings import settings
 from app.tables import FileUpload, Task
+from app.uploads import mediainfo
 
 if TYPE_CHECKING:
     from litestar.datastructures import UploadFile
@@ -32,6 +33,7 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 STORED = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}")
 IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif", "BMP": "image/bmp"}
 RASTER = set(IMAGE_FORMATS.values())  # shown inline; anything else (SVG, which can carry script) is a download
+INLINE = RASTER | set(mediainfo.MEDIA_TYPES.values()) | {"audio/x-wav"}  # played inline too: media runs no script
 TEXT_TYPES = {"json": "application/json", "jsonl": "application/x-ndjson", "csv": "text/csv",
               "tsv": "text/tab-separated-values", "txt": "text/plain"}
 
@@ -81,11 +83,19 @@ async def _write(path: Path, name: str, chunks: AsyncIterator[bytes]) -> dict[st
                                                f"{megabytes(limit)} (LABELWELL_UPLOAD_MAX_MB)."]})
                 digest.update(chunk)
                 fh.write(chunk)
-        content_type, width, height = describe(path, name)
+        described = await described_file(path, name)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return {"content_type": content_type, "size": size, "sha256": digest.hexdigest(), "width": width, "height": height}
+    return {**described, "size": size, "sha256": digest.hexdigest()}
+
+
+async def described_file(path: Path, name: str) -> dict[str, Any]:
+    """What a stored file is: its content type, and its size, length and frames when it has them."""
+    if format_of(name) in ("audio", "video"):
+        return await mediainfo.probe(path, name, name.rsplit(".", 1)[-1].lower())
+    content_type, width, height = describe(path, name)
+    return {"content_type": content_type, "width": width, "height": height, **mediainfo.NO_MEDIA_INFO}
 
 
 async def save_all(project_id: int, user_id: int, files: Iterable[UploadFile]) -> list[FileUpload]:
@@ -110,8 +120,9 @@ async def forget(uploaded: list[FileUpload]) -> None:
 def describe(path: Path, name: str) -> tuple[str, int | None, int | None]:
     fmt = format_of(name)
     if fmt is None:
-        raise InputError({"file": [f"{name}: this kind of file cannot be imported; use JSON, JSONL, CSV, TSV, TXT "
-                                   "or an image (PNG, JPEG, WebP, GIF, BMP)."]})
+        raise InputError({"file": [f"{name}: this kind of file cannot be imported; use JSON, JSONL, CSV, TSV, TXT, "
+                                   "an image (PNG, JPEG, WebP, GIF, BMP), audio (WAV, MP3, FLAC, OGG, M4A) or video "
+                                   "(MP4, WebM, MOV)."]})
     if fmt != "image":
         return TEXT_TYPES[fmt], None, None
     try:

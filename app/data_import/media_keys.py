@@ -1,0 +1,26 @@
+"""Which data key an uploaded audio or video file fills: the value of the config's `<Audio>`
+(`<AudioPlus>`) or `<Video>`, as Label Studio does; else the config's single data key, as for an
+image; else `audio` / `video`."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+TAGS = {"audio": ("audio", "audioplus"), "video": ("video",)}
+PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def media_keys(label_config: str, required_keys: list[str]) -> dict[str, str]:
+    """{"audio": key, "video": key} for this config: the first matching tag's `$key` wins."""
+    fallback = {kind: required_keys[0] if len(required_keys) == 1 else kind for kind in TAGS}
+    try:
+        root = etree.fromstring(label_config.encode(), parser=PARSER)
+    except (etree.XMLSyntaxError, ValueError):
+        return fallback
+    tagged: dict[str, str] = {}
+    for element in root.iter(etree.Element):  # not comments
+        value = element.get("value", "")
+        for kind, tags in TAGS.items():
+            if element.tag.lower() in tags and value.startswith("$") and len(value) > 1:
+                tagged.setdefault(kind, value[1:])
+    return {**fallback, **tagged}
