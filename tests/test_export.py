@@ -190,3 +190,48 @@ def test_background_export_from_the_page(page, server, api, ner_project):
     with page.expect_download() as info:
         link.click()
     assert "B-PERSON" in Path(info.value.path()).read_text()
+
+
+ASR = """<View>
+  <Audio name="audio" value="$audio"/>
+  <TextArea name="transcription" toName="audio" rows="2"/>
+</View>"""
+
+
+def wav(seconds: float, rate: int = 8000) -> bytes:
+    import wave
+
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(rate)
+        w.writeframes(b"\x00\x10" * int(seconds * rate))
+    return out.getvalue()
+
+
+def test_asr_manifest_as_label_studio_writes_it(api, make_project, legacy_sdk, tmp_path):
+    project = make_project(label_config=ASR)
+    uploaded = api.post(f"/api/projects/{project['id']}/import", files={"file": ("clip.wav", wav(2.0), "audio/wav")})
+    assert uploaded.status_code == 201, uploaded.text
+    linked = [{"data": {"audio": "https://example.com/talk.mp3"}, "annotations": [{"result": [
+        {"id": "t", "from_name": "transcription", "to_name": "audio", "type": "textarea", "original_length": 7.5,
+         "value": {"text": ["good evening"]}}]}]},
+              {"data": {"audio": "https://example.com/skipped.mp3"}, "annotations": [{"was_cancelled": True, "result": []}]}]
+    assert api.post(f"/api/projects/{project['id']}/import", json=linked).status_code == 201
+    clip = next(t for t in tasks_of(api, project["id"]) if t["data"]["audio"].startswith("/data/upload/"))
+    said = api.post(f"/api/tasks/{clip['id']}/annotations", json={"result": [
+        {"from_name": "transcription", "to_name": "audio", "type": "textarea", "value": {"text": ["hello", "again"]}}]})
+    assert said.status_code == 201, said.text
+    offered = {f["name"] for f in api.get(f"/api/projects/{project['id']}/export/formats").json() if not f["disabled"]}
+    assert "ASR_MANIFEST" in offered and "CONLL2003" not in offered
+    answer = api.get(f"/api/projects/{project['id']}/export?exportType=ASR_MANIFEST")
+    assert answer.status_code == 200, answer.text
+    lines = sorted((json.loads(line) for line in answer.text.splitlines()), key=lambda m: m["text"])
+    me = str(api.get("/api/current-user/whoami").json()["id"])
+    assert lines[0]["audio_filepath"] == "https://example.com/talk.mp3" and lines[0]["duration"] == 7.5
+    assert lines[1]["audio_filepath"] == clip["data"]["audio"] and abs(lines[1]["duration"] - 2.0) < 0.05
+    assert [m["text"] for m in lines] == ["good evening", "hello"] and lines[1]["annotator"] == me
+    assert set(lines[0]) == {"audio_filepath", "duration", "text", "annotator"}  # the skipped task gives no line
+    # the legacy SDK's export call (which writes the file where it is told) gets the same lines
+    saved = legacy_sdk.get_project(project["id"]).export_tasks(export_type="ASR_MANIFEST",
+                                                                export_location=str(tmp_path / "manifest.json"))
+    assert Path(saved).read_text() == answer.text

@@ -1,4 +1,5 @@
-"""Export formats: Label Studio's JSON, JSON_MIN, CSV, TSV, JSONL, CoNLL 2003, COCO, YOLO, Pascal VOC.
+"""Export formats: Label Studio's JSON, JSON_MIN, CSV, TSV, JSONL, CoNLL 2003, COCO, YOLO, Pascal VOC,
+ASR manifest.
 Each writer takes a function that opens the task records (in id order, a batch at a time) and
 yields text or bytes: nothing holds the whole project."""
 
@@ -288,6 +289,38 @@ async def write_voc(records: Records, config: LabelConfig) -> AsyncIterator[byte
         yield chunk
 
 
+AUDIO_TAGS = ("Audio", "AudioPlus")
+
+
+def transcript_of(annotation: dict, transcripts: set[str]) -> str | None:
+    """The first text of the annotation's first transcript result (as Label Studio's converter picks it)."""
+    for item in annotation["result"] or []:
+        value = item.get("value") if isinstance(item, dict) else None
+        if item.get("from_name") in transcripts and isinstance(value, dict) and isinstance(value.get("text"), list) \
+                and value["text"] and isinstance(value["text"][0], str):
+            return value["text"][0]
+    return None
+
+
+async def write_asr_manifest(records: Records, config: LabelConfig) -> AsyncIterator[str]:
+    """Label Studio's ASR_MANIFEST, the manifest NeMo and similar trainers read: a JSON line per
+    finished annotation with a transcript, `{"audio_filepath", "duration", "text", "annotator"}`. The
+    duration is the file's, read with ffprobe when it was uploaded, else the results' `original_length`;
+    Label Studio downloads every file to measure it, which this never needs to."""
+    audio = next(o for o in config.objects if o.tag in AUDIO_TAGS)
+    key = (audio.get("value") or "$audio").lstrip("$")
+    transcripts = {c.name for c in config.controls if c.tag == "TextArea"}
+    async for record in records():
+        for annotation in sorted(record["annotations"], key=lambda a: a["id"]):
+            text = None if annotation["was_cancelled"] else transcript_of(annotation, transcripts)
+            if text is None:
+                continue
+            lengths = [i["original_length"] for i in annotation["result"] or [] if isinstance(i, dict)
+                       and isinstance(i.get("original_length"), (int, float)) and not isinstance(i["original_length"], bool)]
+            yield dumps({"audio_filepath": record["data"].get(key), "duration": record.get("_duration") or
+                         (lengths[0] if lengths else None), "text": text, "annotator": str(annotation["completed_by"])}) + "\n"
+
+
 @dataclass(frozen=True)
 class Format:
     name: str
@@ -322,6 +355,8 @@ FORMATS = {f.name: f for f in (
            lambda c: single_key(c) and has(c, "Image", "rectanglelabels")),
     Format("VOC", "Pascal VOC (boxes), zipped", "application/zip", "zip", write_voc,
            lambda c: single_key(c) and has(c, "Image", "rectanglelabels")),
+    Format("ASR_MANIFEST", "ASR manifest: a JSON line per transcript (NeMo)", "application/x-ndjson", "json",
+           write_asr_manifest, lambda c: any(has(c, tag, "textarea") for tag in AUDIO_TAGS)),
 )}
 
 

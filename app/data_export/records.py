@@ -203,7 +203,7 @@ async def tasks(project_id: int, filters: Filters) -> AsyncIterator[dict[str, An
             predicted.setdefault(p["task"], []).append(prediction_json(p))
         drafts = await drafts_of(ids, filters)
         uploads = {u["id"]: u for u in await FileUpload.select(FileUpload.id, FileUpload.original_name, FileUpload.width,
-                   FileUpload.height).where(FileUpload.id.is_in({t["file_upload"] for t in batch if t["file_upload"]} or {0}))}
+                   FileUpload.height, FileUpload.duration).where(FileUpload.id.is_in({t["file_upload"] for t in batch if t["file_upload"]} or {0}))}
         for t in batch:
             upload = uploads.get(t["file_upload"])
             yield {"id": t["id"], "data": t["data"], "annotations": by_task.get(t["id"], []),
@@ -213,7 +213,8 @@ async def tasks(project_id: int, filters: Filters) -> AsyncIterator[dict[str, An
                    "total_annotations": t["total_annotations"], "cancelled_annotations": t["cancelled_annotations"],
                    "total_predictions": t["total_predictions"], "project": project_id,
                    "file_upload": upload["original_name"] if upload else None,
-                   "_size": (upload["width"], upload["height"]) if upload and upload["width"] else None}
+                   "_size": (upload["width"], upload["height"]) if upload and upload["width"] else None,
+                   "_duration": upload["duration"] if upload else None}
 
 
 async def data_keys(project_id: int) -> list[str]:
