@@ -1,5 +1,6 @@
-"""<Audio> (and Label Studio's older name <AudioPlus>, the same class): an HTML5 player with a
-timeline of the time segments that <Labels toName="audio"> makes. Segments are in seconds from the
+"""<Audio> (and Label Studio's older name <AudioPlus>, the same class): an HTML5 player over a
+waveform (peaks the server computed, app/uploads/waveform.py) and a timeline of the time segments
+that <Labels toName="audio"> makes, in lanes where they overlap. Segments are in seconds from the
 file's start, as Label Studio writes them; the item carries the file's length in `original_length`."""
 
 from __future__ import annotations
@@ -83,6 +84,22 @@ def check_segment(item: dict[str, Any], ctx: RenderContext) -> dict[str, Any]:
     return segment(item.get("value") or {}, length)
 
 
+def lanes_of(regions: list[dict[str, Any]]) -> dict[str, int]:
+    """A lane for each segment (sorted by start), the first one free at its start: overlapping
+    segments sit one above the other, so each stays clickable."""
+    ends: list[float] = []
+    lanes: dict[str, int] = {}
+    for r in regions:
+        start, end = r["value"]["start"], r["value"]["end"]
+        lane = next((i for i, last in enumerate(ends) if last <= start), len(ends))
+        if lane == len(ends):
+            ends.append(end)
+        else:
+            ends[lane] = end
+        lanes[r["id"]] = lane
+    return lanes
+
+
 class Audio(ObjectTag):
     tag = "Audio"
     about = About(
@@ -95,15 +112,22 @@ class Audio(ObjectTag):
                 "ends, and end within the audio when its length is known. `<TextArea perRegion>` (a transcript "
                 "per segment), `<Choices>`, `<Rating>` and `<Number>` per region repeat the segment's `start`, "
                 "`end` and `channel`; without `perRegion` they answer for the whole clip.\n\n"
-                "Keys (see the workspace guide): space plays and pauses, arrows seek 1 s (with Shift 5 s), `[` "
-                "marks a segment's start and `]` its end with the pressed label. A waveform is not drawn yet.",
+                "For a file uploaded here the timeline is its waveform, from peaks the worker computes once per "
+                "file; `+`/`-` zoom (from `defaultzoom`), and with a label pressed a drag makes a segment; "
+                "segments are moved and resized by dragging (or Alt+arrows, Alt+`[`/`]`), overlapping ones "
+                "in lanes; `spectrogram=\"true\"` adds the file's spectrogram under it. Keys (see the workspace guide): space plays and pauses, arrows seek 1 s (with Shift "
+                "5 s), `[` marks a segment's start and `]` its end with the pressed label.",
         attributes={"value": "the audio: `$key` holding a URL, a `/data/…` path or a `data:audio/…` URI",
                     "hotkey": "a key that plays and pauses (besides space), unless a workspace key uses it",
                     "defaultspeed": "the playback speed it starts at (0.5–2)",
                     "defaultvolume": "the volume it starts at (0–1)",
                     "speed": "show the speed control", "volume": "show the volume control",
-                    "sync": ACCEPTED, "defaultzoom": ACCEPTED, "defaultscale": ACCEPTED, "height": ACCEPTED,
-                    "waveheight": ACCEPTED, "splitchannels": ACCEPTED, "spectrogram": ACCEPTED,
+                    "defaultzoom": "the waveform's zoom it starts at (1–1500)", "sync": ACCEPTED, "defaultscale": ACCEPTED, "height": ACCEPTED,
+                    "waveheight": ACCEPTED,
+                    "splitchannels": "a waveform a channel, one above the other; a segment dragged in a channel's band "
+                                     "gets its `channel`",
+                    "spectrogram": "show the file's spectrogram under the waveform (drawn once by the worker, for "
+                                   "files uploaded here)",
                     "decoder": ACCEPTED, "player": ACCEPTED, "zoom": ACCEPTED, "cursorwidth": ACCEPTED,
                     "cursorcolor": ACCEPTED},
         defaults={"defaultspeed": "1", "defaultvolume": "1", "defaultzoom": "1", "defaultscale": "1",
@@ -139,8 +163,16 @@ class Audio(ObjectTag):
     def source(self, data: dict[str, Any]) -> str:
         return str(resolve(self.get("value"), data) or "")
 
+    def info(self, ctx: RenderContext) -> dict[str, Any]:
+        """What the server read of this audio's file (ffprobe's duration, its waveform), if it stores it."""
+        return ctx.media.get(self.source(ctx.data)) or {}
+
     def duration(self, ctx: RenderContext) -> float | None:
-        """The file's length as the results of this audio give it (`original_length`), if any does."""
+        """The file's length: as ffprobe read it when the server stores the file, else as the results of
+        this audio give it (`original_length`), if any does."""
+        known = self.info(ctx).get("duration")
+        if isinstance(known, (int, float)) and math.isfinite(known) and known > 0:
+            return float(known)
         for item in ctx.by_to.get(str(self.name), []):
             found = item.get("original_length")
             if not isinstance(found, bool) and isinstance(found, (int, float)) and math.isfinite(found) and found > 0:
@@ -153,7 +185,18 @@ class Audio(ObjectTag):
                    and isinstance(r["value"].get("start"), (int, float)) and isinstance(r["value"].get("end"), (int, float))]
         regions.sort(key=lambda r: (r["value"]["start"], r["value"]["end"]))
         speed = min(SPEEDS, key=lambda s: abs(s - self.number("defaultspeed", 1)))
-        return {"src": src if SAFE_SRC.match(src) else None, "raw_src": src, "regions": regions,
+        info = self.info(ctx)
+        # splitchannels: a band a channel (of the file as ffprobe read it), each segment in its channel's band
+        bands = min(8, info.get("channels") or 1) if self.flag("splitchannels", False) else 1
+        band = {r["id"]: min(bands - 1, r["value"].get("channel") or 0) if bands > 1 else 0 for r in regions}
+        lanes: dict[str, int] = {}
+        for b in range(bands):
+            lanes.update(lanes_of([r for r in regions if band[r["id"]] == b]))
+        return {"bands": bands, "band": band,"src": src if SAFE_SRC.match(src) else None, "raw_src": src, "regions": regions,
+                "lanes": lanes, "lane_count": max(lanes.values(), default=0) + 1,
+                "peaks": info.get("peaks"), "peaks_state": info.get("peaks_state"), "peaks_error": info.get("peaks_error"),
+                "spectrogram": f"{src}/spectrogram" if self.flag("spectrogram", False) and info.get("peaks_state") else None,
+                "zoom": min(1500.0, max(1.0, self.number("defaultzoom", 1))),
                 "duration": self.duration(ctx), "speed": speed, "speeds": SPEEDS,
                 "volume": min(1.0, max(0.0, self.number("defaultvolume", 1))),
                 "marks": [c for c in ctx.config.controls if c.tag == "Labels" and self.name in c.to_names]}

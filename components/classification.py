@@ -10,7 +10,7 @@ from components.base import ACCEPTED, About, Control, Problem
 if TYPE_CHECKING:
     from components.render import RenderContext
 
-OBJECT_TAGS = ("Text", "HyperText", "Image", "Paragraphs", "Table", "Audio")
+OBJECT_TAGS = ("Text", "HyperText", "Image", "Paragraphs", "Table", "Audio", "Video", "Chat", "TimeSeries")
 VISIBLE_WHEN = ("region-selected", "choice-selected", "no-region-selected", "choice-unselected")
 IMAGE_KEYS = ("original_width", "original_height", "image_rotation", "item_index", "original_length")  # item level
 
@@ -70,10 +70,20 @@ class Classification(Control):
         tags, labels = words(self.get("whenTagName")), set(words(self.get("whenLabelValue")))
         if tags and region.get("from_name") not in tags:
             return False
+        roles = self.when_roles()
+        if roles and region.get("type") == "chatmessage":
+            return region.get("value", {}).get("chatmessage", {}).get("role") in roles
         if labels:
             values = region.get("value", {})
             return bool(labels & {x for key, v in values.items() if key.endswith("labels") and isinstance(v, list) for x in v})
         return True
+
+    def when_roles(self) -> set[str]:
+        """A <Chat> message's roles it applies to: `whenRole` on it or on the nearest View around it."""
+        node = self
+        while node is not None and not node.get("whenRole"):
+            node = node.parent
+        return set(words(node.get("whenRole"))) if node is not None else set()
 
     def initially_shown(self, ctx: RenderContext) -> bool:
         chosen = {item.get("from_name"): item.get("value", {}).get("choices", [])
@@ -114,4 +124,7 @@ class Classification(Control):
     def check(self, item: dict[str, Any], ctx: RenderContext) -> list[str]:
         if self.value_key not in item["value"]:
             raise Problem(f"value has no '{self.value_key}'")
+        target = ctx.config.by_name.get(str(item.get("to_name")))
+        if self.per_region and hasattr(target, "message_ids"):  # an answer about one message of a <Chat>
+            target.check_message_id(item.get("id"), ctx)
         return self.check_value(item["value"][self.value_key], ctx)

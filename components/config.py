@@ -144,11 +144,13 @@ class LabelConfig:
         return RenderContext(self, data, list(results), readonly)
 
     def render(self, data: dict[str, Any], results: Iterable[dict] = (), readonly: bool = False,
-               workspace: bool = False) -> Markup:
+               workspace: bool = False, media: dict[str, dict[str, Any]] | None = None) -> Markup:
         """The annotation form for a task, showing `results` (an annotation, prediction or draft);
-        `workspace` adds the tools only the labelling page's scripts drive (image toolbar, delete)."""
+        `workspace` adds the tools only the labelling page's scripts drive (image toolbar, delete);
+        `media` is what the server knows of the task's media files (see RenderContext.media)."""
         ctx = self.context(data, results, readonly)
         ctx.workspace = workspace and not readonly
+        ctx.media = media or {}
         return ctx.render(FormRoot(self))
 
     # helpers the partials call
@@ -180,6 +182,9 @@ class LabelConfig:
         ctx.check_required = check_required
         regions: dict[str, dict] = {}
         results: list[dict] = []
+        for node in self.objects:  # regions no form field carries (a <Chat>'s imported messages)
+            if hasattr(node, "implied_regions"):
+                regions.update(node.implied_regions(ctx))
         for raw in form.get("region", []):
             item = self._region_from_form(raw, ctx)
             regions[item["id"]] = item

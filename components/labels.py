@@ -46,6 +46,16 @@ def integer(value: Any, field: str) -> int:
     return value
 
 
+def region_target(control: Control, item: dict[str, Any]) -> tuple[str, str]:
+    """A region's id and object from the form, checked: an id like Label Studio's, an object the control labels."""
+    region_id, to_name = str(item.get("id", "")), str(item.get("to_name") or control.to_names[0])
+    if not REGION_ID.match(region_id):
+        raise Problem(f"region id {region_id!r} must be 1-64 letters, digits, '_' or '-'")
+    if to_name not in control.to_names:
+        raise Problem(f"{control.name} cannot label {to_name!r}")
+    return region_id, to_name
+
+
 def check_item_index(item: dict[str, Any], ctx: RenderContext) -> None:
     """A region on one page of a multi-page object (<Image valueList>) names the page in item_index."""
     if "item_index" not in item:
@@ -113,11 +123,7 @@ class LabelSet(Control):
         return []
 
     def region_from_form(self, item: dict[str, Any], ctx: RenderContext) -> dict[str, Any]:
-        region_id, to_name = str(item.get("id", "")), str(item.get("to_name") or self.to_names[0])
-        if not REGION_ID.match(region_id):
-            raise Problem(f"region id {region_id!r} must be 1-64 letters, digits, '_' or '-'")
-        if to_name not in self.to_names:
-            raise Problem(f"{self.name} cannot label {to_name!r}")
+        region_id, to_name = region_target(self, item)
         value = item.get("value") if isinstance(item.get("value"), dict) else {}
         clean = self.geometry(value, ctx, to_name)
         check_item_index(item, ctx)
@@ -191,13 +197,15 @@ class Labels(LabelSet):
                 "Label Studio writes it. Draw with the image's tool first, then pick the label in the region's "
                 "row. A `labels` item on an image must carry a shape.\n\n"
                 "On an `<Audio>`, `<Labels>` makes time segments: `value: {\"start\", \"end\", \"channel\", "
-                "\"labels\"}` in seconds, with the file's length in `original_length` beside `value` (see `<Audio>`).",
+                "\"labels\"}` in seconds, with the file's length in `original_length` beside `value` (see `<Audio>`).\n\n"
+                "On a `<Chat>`, spans inside one message: `value: {\"message\", \"start\", \"end\", \"text\", "
+                "\"labels\"}` (see `<Chat>`).",
         example='<Labels name="entity" toName="text">\n  <Label value="Person" background="#FFA39E"/>\n'
                 '  <Label value="Organisation" background="#FFC069"/>\n</Labels>\n<Text name="text" value="$text"/>',
         result={"start": 13, "end": 24, "text": "Alice Smith", "labels": ["Person"]})
     template = "labels.html"
     result_type = "labels"
-    labels_objects = ("Text", "Image", "Audio")
+    labels_objects = ("Text", "Image", "Audio", "Video", "Chat")
     geometry_keys = ("start", "end", "channel")  # channel: audio segments
     on_image = False
 
@@ -217,6 +225,11 @@ class Labels(LabelSet):
             return shapes.any_shape(value)
         if ctx.config.by_name[to_name].tag == "Audio":
             return audio.segment(value)  # its length is checked with the whole item (original_length)
+        if ctx.config.by_name[to_name].tag == "Chat":
+            return ctx.config.by_name[to_name].span(value, ctx)  # inside one message: see <Chat>
+        if ctx.config.by_name[to_name].tag == "Video":
+            raise Problem("labels on a <Video> go inside the videorectangle item (value.labels), not in an item "
+                          "of their own")
         text = ctx.text(to_name)
         start, end = integer(value.get("start"), "start"), integer(value.get("end"), "end")
         if not 0 <= start < end <= len(text):
@@ -263,8 +276,10 @@ class Labels(LabelSet):
         return warnings
 
     def warnings(self, value: dict[str, Any], ctx: RenderContext, to_name: str) -> list[str]:
-        if ctx.config.by_name[to_name].tag in ("Image", "Audio"):
+        if ctx.config.by_name[to_name].tag in ("Image", "Audio", "Video"):
             return []
+        if ctx.config.by_name[to_name].tag == "Chat":
+            return ctx.config.by_name[to_name].span_warnings(value, ctx)
         text = ctx.text(to_name)
         if "text" in value and value["text"] != text[value["start"]:value["end"]]:
             return [f"value.text {value['text']!r} differs from the text at {value['start']}-{value['end']} "

@@ -52,6 +52,6 @@ class Paragraphs(ObjectTag):
                 start = val.get("startOffset", 0) if index == first else 0
                 end = val.get("endOffset", 0) if index == last else len(paragraphs[index][1])
                 spans.setdefault(index, []).append((start, end, str(r.get("id"))))
-        rows = [(i, author, segments(text, spans.get(i, []))) for i, (author, text) in enumerate(paragraphs)]
+        rows = [(i, author, segments(text, spans.get(i, [])), len(text)) for i, (author, text) in enumerate(paragraphs)]
         return {"rows": rows, "regions": regions, "by_id": {str(r.get("id")): r for r in regions},
                 "dialogue": self.get("layout") == "dialogue"}

@@ -148,10 +148,10 @@ def entry_of(cls: type[Component]) -> Entry:
     if about is None:
         raise LookupError(f"<{cls.tag}> has no `about` of its own in components/: write one ({REGENERATE})")
     section = section_of(cls)
-    if issubclass(cls, Control):
-        label, pairs = "Labels", tuple(cls.labels_objects)
-    elif issubclass(cls, ObjectTag):
+    if issubclass(cls, ObjectTag):  # before Control: <Chat> is both, and is documented as the data
         label, pairs = "Labelled by", labelled_by(cls)
+    elif issubclass(cls, Control):
+        label, pairs = "Labels", tuple(cls.labels_objects)
     elif issubclass(cls, Relations):
         label, pairs = "Links regions of", tuple(t for t, c in REGISTRY.items() if issubclass(c, LabelSet))
     elif issubclass(cls, Option):
@@ -217,7 +217,7 @@ Labelwell reads Label Studio's labelling-config XML. Each tag below is one unit 
 its `id`. Variables: `value="$key"`, `$a.b`, `$list[0]`, and `$key` inside literal text.
 A config may carry a sample task in a comment, `<!-- {"data": {…}} -->`, used for the preview.
 
-Label Studio tags not listed here (Video, TimeSeries, Chat, Ellipse, Brush, Ranker, …) are
+Label Studio tags not listed here (TimeSeries, Chat, Ellipse, Brush, Pdf, …) are
 refused with a message that names the tag and lists the supported ones.
 
 Attribute values are checked: a wrong value (`choice="maybe"`, `maxRating="five"`) is an error

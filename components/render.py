@@ -60,6 +60,9 @@ class RenderContext:
     workspace: bool = False  # the labelling page, whose scripts drive the tools (not a preview)
     check_required: bool = True  # off for drafts: half-done work is saved as it is
     memo: dict[Any, Any] = field(default_factory=dict)  # per-render cache: labels, colours
+    # what the server read of the media files the task names (ffprobe's duration, frame count…), by
+    # the address as the data writes it: players trust the file, not the browser's estimate
+    media: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_from: dict[str, list[dict]] = field(init=False)
     by_to: dict[str, list[dict]] = field(init=False)
     regions: dict[str, list[dict]] = field(init=False)

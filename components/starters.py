@@ -20,8 +20,12 @@ GROUPS: dict[str, tuple[str, ...]] = {
              "relation-extraction", "event-facts", "pairwise"),
     "Image": ("image-classification", "bounding-boxes", "outlines-and-points", "ocr", "multi-page-document"),
     "Dialogue": ("dialogue-intent", "dialogue-spans"),
+    "Ranking": ("answer-buckets", "image-ranking"),
+    "Conversations": ("chat-reply-rating", "chat-writing"),
     "HTML and tables": ("web-page-spans", "table-review"),
     "Audio": ("speech-segments", "audio-classification"),
+    "Video": ("video-tracking", "video-frame-spans", "video-classification"),
+    "Time series": ("time-series-ranges", "time-series-anomalies"),
 }
 ORDER = tuple(slug for slugs in GROUPS.values() for slug in slugs)
 ID = re.compile(r'\b(id|for)="(lw\d)')

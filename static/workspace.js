@@ -142,6 +142,9 @@
     const found = findRegion(id);
     if (!found) return;
     found.input.remove();
+    for (const other of regionInputs()) {  // a <Chat> message's spans go with it
+      if (String((JSON.parse(other.value).value || {}).message) === String(id)) other.remove();
+    }
     for (const input of body.querySelectorAll("input[name=relation]")) {
       const r = JSON.parse(input.value);
       if (String(r.from_id) === String(id) || String(r.to_id) === String(id)) input.remove();
@@ -221,7 +224,7 @@
     if (span && (fieldset.dataset.to || "").split(",").includes(span.object) && fieldset.dataset.type.endsWith("labels")) {
       window.getSelection().removeAllRanges();
       addRegion({ from_name: control, to_name: span.object, type: fieldset.dataset.type,
-                  value: { start: span.start, end: span.end, [fieldset.dataset.type]: [value] } }, { select: false });
+                  value: { ...span.where, [fieldset.dataset.type]: [value] } }, { select: false });
       return;
     }
     const region = selected && findRegion(selected);
@@ -266,20 +269,56 @@
       const length = parseInt(textBody.dataset.length, 10);
       const start = textBody.contains(range.startContainer) ? boundary(textBody, range.startContainer, range.startOffset) : 0;
       const end = textBody.contains(range.endContainer) ? boundary(textBody, range.endContainer, range.endOffset) : length;
-      if (end > start) return { object: textBody.closest(".lw-object").dataset.name, start, end };
+      if (end > start) return { object: textBody.closest(".lw-object").dataset.name, where: { start, end } };
+    }
+    return paragraphSelection(range) || chatSelection(range);
+  }
+
+  // A selection in a <Chat> message: the message's region id and code-point offsets in its content
+  // (a drag past the message's end stops there; one message per span).
+  function chatSelection(range) {
+    for (const content of body.querySelectorAll(".lw-chat-content[data-length]")) {
+      if (!range.intersectsNode(content)) continue;
+      const start = content.contains(range.startContainer) ? boundary(content, range.startContainer, range.startOffset) : 0;
+      const end = content.contains(range.endContainer) ? boundary(content, range.endContainer, range.endOffset) : parseInt(content.dataset.length, 10);
+      if (end > start) {
+        return { object: content.closest(".lw-object").dataset.name,
+                 where: { message: content.closest(".lw-chat-message").dataset.region, start, end } };
+      }
+    }
+    return null;
+  }
+
+  // A selection in <Paragraphs>: the first and last paragraph it touches (indexes, as strings, as
+  // Label Studio writes them) and code-point offsets inside those two.
+  function paragraphSelection(range) {
+    for (const object of body.querySelectorAll(".lw-paragraphs")) {
+      const hit = [...object.querySelectorAll(".lw-paragraph-text")].filter((t) => range.intersectsNode(t));
+      if (!hit.length) continue;
+      let first = hit[0], last = hit[hit.length - 1];
+      const startOffset = first.contains(range.startContainer) ? boundary(first, range.startContainer, range.startOffset) : 0;
+      let endOffset = last.contains(range.endContainer) ? boundary(last, range.endContainer, range.endOffset) : parseInt(last.dataset.length, 10);
+      if (endOffset === 0 && hit.length > 1) {  // dragged to the very start of the next paragraph: ends with the one before
+        last = hit[hit.length - 2];
+        endOffset = parseInt(last.dataset.length, 10);
+      }
+      const start = first.closest(".lw-paragraph").dataset.index, end = last.closest(".lw-paragraph").dataset.index;
+      if (start !== end || endOffset > startOffset) {
+        return { object: object.dataset.name, where: { start, end, startOffset, endOffset } };
+      }
     }
     return null;
   }
 
   document.addEventListener("mouseup", (event) => {
-    if (!event.target.closest || !event.target.closest(".lw-text-body")) return;
+    if (!event.target.closest || !event.target.closest(".lw-text-body, .lw-paragraphs, .lw-chat-content")) return;
     const span = textSelection();
     if (!span) return;
     const label = activeLabel(span.object);
     if (label && label.type.endsWith("labels")) {
       window.getSelection().removeAllRanges();
       addRegion({ from_name: label.control, to_name: span.object, type: label.type,
-                  value: { start: span.start, end: span.end, [label.type]: label.values } }, { select: false });
+                  value: { ...span.where, [label.type]: label.values } }, { select: false });
     }
   });
 
@@ -287,7 +326,7 @@
   // selection (Ctrl for whole words), so spans can be made without a mouse. Chrome and Firefox
   // can move a selection in text that is not editable (Selection.modify).
   function keyboardSelect(event) {
-    const textBody = event.target.closest && event.target.closest(".lw-text-body");
+    const textBody = event.target.closest && event.target.closest(".lw-text-body, .lw-chat-content[tabindex]");
     if (!textBody || !body.contains(textBody) || !/^Arrow(Left|Right|Up|Down)$/.test(event.key) || event.altKey) return false;
     const sel = window.getSelection();
     if (!sel.rangeCount || !textBody.contains(sel.anchorNode)) {
@@ -327,7 +366,7 @@
   });
 
   form.addEventListener("change", (event) => {
-    if (event.target.type === "hidden") return;
+    if (event.target.type === "hidden" || event.target.closest("[data-local]")) return;  // data-local: a tool's own field
     changed();
   });
   form.addEventListener("submit", (event) => { event.preventDefault(); run("submit"); });
@@ -335,7 +374,7 @@
   // typing in a text field: saved once the typist pauses, so a crash mid-sentence loses little
   let typing = null, typingPending = false;
   form.addEventListener("input", (event) => {
-    if (!event.target.matches("textarea, input[type=text]")) return;
+    if (!event.target.matches("textarea, input[type=text]") || event.target.closest("[data-local]")) return;
     clearTimeout(typing);
     typingPending = true;
     typing = setTimeout(() => { typingPending = false; changed(); }, 800);
@@ -526,7 +565,8 @@
 
   function rendered() {
     showPressed();
-    if (selected && !findRegion(selected)) selected = null;
+    // a region may be shown without a field of its own (a <Chat>'s imported message)
+    if (selected && !findRegion(selected) && !body.querySelector(`[data-region="${CSS.escape(selected)}"]`)) selected = null;
     showSelection();
     buttons();
     document.dispatchEvent(new CustomEvent("lw:rendered"));
@@ -606,7 +646,8 @@
   } catch (e) { localStorage.removeItem(pendingKey); }
 
   window.Labelwell = { form, activeLabel, addRegion, updateRegion, deleteRegion, select, newId,
-                       selected: () => selected, changed, save, undo, redo };
+                       selected: () => selected, changed, save, undo, redo,
+                       editing, keyTaken: (key) => Object.values(keymap).includes(key) };  // for the tools' own keys
   rendered();
   root.dataset.ready = "true";  // for people's scripts and browser tests: keys and clicks work from here
 })();

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests import pg
-from tests.helpers import Server, start_server
+from tests.helpers import CHROMIUM, Server, start_server
 
 ENGINES = ["sqlite", "postgres"]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -114,7 +114,6 @@ def pytest_runtest_makereport(item, call):
         report.sections.append(("server log (last 60 lines)", "\n".join(srv.log().splitlines()[-60:])))
 
 
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,8 @@ import httpx
 import lxml.html
 
 from tests.pg import free_port, run_coroutine
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package: no tool may download a browser of its own
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELWELL = [sys.executable, "-m", "app.cli"]
@@ -242,3 +245,59 @@ class MLBackendProcess:
                 self.process.wait()
         if self.process.stdout:
             self.process.stdout.close()
+
+
+# what every interactive element of a page must have (WCAG 2.1: 4.1.2 name, role, value; and no
+# control inside another, which keyboard and screen-reader users cannot reach apart)
+ACCESSIBILITY = """root => {
+  const interactive = 'a[href], button, input:not([type=hidden]), select, textarea, [tabindex]:not([tabindex="-1"]), audio[controls], video[controls]';
+  const problems = [];
+  const nameOf = (el) => (el.getAttribute('aria-label') || '').trim()
+    || [...(el.getAttribute('aria-labelledby') || '').split(/\\s+/)].map((id) => id && document.getElementById(id))
+         .filter(Boolean).map((l) => l.textContent.trim()).join(' ')
+    || (el.labels ? [...el.labels].map((l) => l.textContent.trim()).join(' ') : '')
+    || (el.getAttribute('title') || '').trim()
+    || (['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName) ? '' : el.textContent.trim());
+  for (const el of (root || document).querySelectorAll(interactive)) {
+    if (el.closest('[hidden], [inert]')) continue;
+    const what = el.outerHTML.slice(0, 120);
+    if (!nameOf(el)) problems.push('no accessible name: ' + what);
+    const outer = el.parentElement && el.parentElement.closest(interactive);
+    if (outer && !(outer.tagName === 'LABEL')) problems.push('inside another control: ' + what);
+  }
+  return problems;
+}"""
+
+
+def accessibility_problems(page, selector: str | None = None) -> list[str]:
+    """Interactive elements (of the page, or inside `selector`) without a name, or inside another."""
+    root = page.locator(selector).element_handle() if selector else None
+    return page.evaluate(ACCESSIBILITY, root)
+
+
+@contextmanager
+def chromium_page(server: Server, email: str, password: str, viewport: dict | None = None):
+    """A page of Debian's headless Chromium logged in to `server` (for benchmarks and scripts; the
+    tests' own pages come from conftest's fixtures)."""
+    import shutil
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    # a temp folder of its own: Chromium removes its scratch files a moment after it exits, and a
+    # benchmark must leave the system's temp folder as it found it
+    scratch = tempfile.mkdtemp(prefix="lw-chromium-")
+    with sync_playwright() as p:
+        chrome = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
+                                   env={**os.environ, "TMPDIR": scratch})
+        try:
+            page = chrome.new_context(base_url=server.base_url, viewport=viewport or {"width": 1280, "height": 900}).new_page()
+            page.goto("/login")
+            page.fill("#email", email)
+            page.fill("#password", password)
+            page.press("#password", "Enter")
+            page.wait_for_url(lambda url: "/login" not in url)
+            yield page
+        finally:
+            chrome.close()
+            shutil.rmtree(scratch, ignore_errors=True)

@@ -55,6 +55,8 @@ class Control(NamedTuple):
     to_name: str
     key: str  # task data key of the object tag, "$text" -> "text"
     value: str  # first Label/Choice value
+    object_tag: str = ""  # the tag it labels: Text, Audio, ...
+    transcript: str = ""  # the name of a perRegion <TextArea> on the same object, if any
 
 
 def json_reply(status: int, obj) -> Reply:
@@ -131,7 +133,10 @@ def first_control(config: str) -> Control | None:
         obj = next((el for el in root.iter(tag=etree.Element) if el.get("name") == to_name and el is not ctrl), None)
         label = next(ctrl.iterchildren("Label", "Choice"), None)
         key = (obj.get("value", "") if obj is not None else "").lstrip("$")
-        return Control(ctrl.tag, ctrl.get("name", ""), to_name, key, label.get("value", "") if label is not None else "")
+        transcript = next((t.get("name", "") for t in root.iter("TextArea") if t.get("toName") == to_name
+                           and t.get("perRegion", "").lower() == "true"), "")
+        return Control(ctrl.tag, ctrl.get("name", ""), to_name, key, label.get("value", "") if label is not None else "",
+                       str(obj.tag) if obj is not None else "", transcript)
     return None
 
 
@@ -140,6 +145,45 @@ def text_regions(c: Control, task: dict, tid: int) -> list[dict]:
     return [{"id": f"t{tid}_r{i}", "from_name": c.from_name, "to_name": c.to_name, "type": "labels",
              "value": {"start": m.start(), "end": m.end(), "text": m.group(), "labels": [c.value]}, "score": 0.9}
             for i, m in enumerate(SPAN.finditer(text))]
+
+
+def loud_stretches(wav: bytes, window: float = 0.01) -> tuple[list[tuple[float, float]], float]:
+    """Where a 16-bit PCM WAV is not silent, in seconds (to the 10 ms window), and its length: what a
+    speech detector would say of a tone with silences."""
+    import io
+    import wave
+
+    with wave.open(io.BytesIO(wav)) as w:
+        rate, width, channels, frames = w.getframerate(), w.getsampwidth(), w.getnchannels(), w.readframes(w.getnframes())
+    if width != 2:
+        raise ValueError("the ASR stand-in reads 16-bit WAV only")
+    samples = struct.unpack(f"<{len(frames) // 2}h", frames)[::channels]
+    step = max(1, int(rate * window))
+    stretches, start = [], None
+    for i in range(0, len(samples), step):
+        loud = max((abs(x) for x in samples[i:i + step]), default=0) > 1000
+        if loud and start is None:
+            start = i / rate
+        elif not loud and start is not None:
+            stretches.append((start, i / rate))
+            start = None
+    if start is not None:
+        stretches.append((start, len(samples) / rate))
+    return stretches, len(samples) / rate
+
+
+def speech_regions(b: Backend, c: Control, task: dict, tid: int, host: str | None, token: str | None) -> list[dict]:
+    """ASR pre-labelling as a label_studio_ml speech model writes it: a segment per loud stretch of
+    the audio, and its transcript ("segment 1", ...) when the config has a perRegion TextArea."""
+    stretches, length = loud_stretches(fetch(*file_url(str(task["data"].get(c.key, "")), tid, host, b.generation), token))
+    out = []
+    for i, (start, end) in enumerate(stretches):
+        where = {"start": round(start, 3), "end": round(end, 3), "channel": 0}
+        common = {"id": f"t{tid}_s{i}", "to_name": c.to_name, "original_length": length, "score": 0.8}
+        out.append({**common, "from_name": c.from_name, "type": "labels", "value": {**where, "labels": [c.value]}})
+        if c.transcript:
+            out.append({**common, "from_name": c.transcript, "type": "textarea", "value": {**where, "text": [f"segment {i + 1}"]}})
+    return out
 
 
 def file_url(url: str, tid: int, host: str | None, generation: int) -> tuple[str, bool]:
@@ -192,6 +236,8 @@ def predict_task(b: Backend, task: dict, config: str, version, host: str | None,
     tid = int(task.get("id") or 0)
     if c is None:
         regions = []
+    elif c.tag == "Labels" and c.object_tag in ("Audio", "AudioPlus"):
+        regions = speech_regions(b, c, task, tid, host, token)
     elif c.tag == "Labels":
         regions = text_regions(c, task, tid)
     elif c.tag == "Choices":

@@ -53,3 +53,43 @@ def test_prediction_arrives_in_the_open_workspace(page, server, api, annotator_i
     for annotation in annotations:
         assert annotation["parent_prediction"] is not None
         assert {r.get("origin") for r in annotation["result"]} == {"prediction"}  # accepted as the model made it
+
+
+def test_asr_prelabels_land_as_editable_segments_with_transcripts(page, server, api, make_project, make_user, ml_backend, worker):
+    """A label_studio_ml speech model's segments and transcripts (tests/ml_backend.py finds the loud
+    stretches of the uploaded WAV) are the annotator's starting point: corrected, not re-typed."""
+    import base64
+
+    from tests.test_audio_browser import CONFIG as ASR, tone_silence_tone
+
+    project = make_project(label_config=ASR)
+    wav = base64.b64decode(tone_silence_tone().split(",", 1)[1])
+    assert api.post(f"/api/projects/{project['id']}/import", files=[("file", ("tone.wav", wav))]).status_code == 201
+    user = make_user()
+    api.post(f"/api/projects/{project['id']}/members", json={"user": user["id"]})
+    connect(api, project, ml_backend(1))  # 1.0.9 downloads the file with the token /setup gives it
+    log_in(page, user["email"], user["password"])
+    page.goto(f"/projects/{project['id']}/label")
+    ready(page)
+    expect(page.get_by_test_id("suggestion-used")).to_be_visible()
+    segments = page.locator(".lw-audio-segment")
+    expect(segments).to_have_count(2)
+    assert sorted(float(segments.nth(i).get_attribute("data-start")) for i in range(2)) == [0.0, 2.0]
+    regions = page.locator(".lw-region")
+    expect(regions.nth(0).locator("textarea").first).to_have_value("segment 1")
+    expect(regions.nth(1).locator("textarea").first).to_have_value("segment 2")
+    regions.nth(1).locator("textarea").first.fill("hello again")  # the second one corrected
+    expect(page.locator("#lw-saved")).to_have_text("Draft saved")
+    page.get_by_test_id("submit").click()
+    expect(page.get_by_test_id("queue-done")).to_be_visible()
+
+    (task,) = api.get(f"/api/tasks?project={project['id']}").json()["tasks"]
+    (annotation,) = api.get(f"/api/tasks/{task['id']}/annotations").json()
+    assert annotation["parent_prediction"] is not None
+    by_type = {}
+    for item in annotation["result"]:
+        by_type.setdefault(item["type"], []).append(item)
+    spans = sorted((i["value"]["start"], i["value"]["end"], i["origin"]) for i in by_type["labels"])
+    assert spans == [(0.0, 1.0, "prediction"), (2.0, 3.0, "prediction")]
+    texts = sorted((i["value"]["start"], i["value"]["text"], i["origin"]) for i in by_type["textarea"])
+    assert texts == [(0.0, ["segment 1"], "prediction"), (2.0, ["hello again"], "prediction-changed")]

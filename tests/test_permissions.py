@@ -248,6 +248,7 @@ WORDS = {
     "/projects/{project_id:int}/model/backends/{backend_id:int}/{action:str}": {"action": "check"},
     "/projects/{project_id:int}/review/{task_id:int}/adjudicate/{what:str}": {"what": "lock"},
     "/settings/users/{user_id:int}/token/{what:str}": {"what": "revoke"},
+    "/api/tasks/{task_id:int}/timeseries/{name_of_series:str}": {"name_of_series": "ts"},
     "/schema/{path:str}": {"path": "swagger"},
     # the one organization (Label Studio's ids; only 1 exists)
     "/api/organizations/{organization_id:int}": {"organization_id": "1"},

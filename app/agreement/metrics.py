@@ -20,11 +20,13 @@ METRICS = {
     "text": "1 − normalised edit distance",
     "rating": "1 − |difference| / range",
     "number": "1 − |difference| / range",
+    "ranking": "(1 + Kendall's τ) / 2 of the order; with buckets, items in the same bucket",
 }
 
 KINDS = {"labels": "span", "hypertextlabels": "span", "paragraphlabels": "span", "choices": "choice",
          "taxonomy": "choice", "rectanglelabels": "box", "rectangle": "box", "polygonlabels": "polygon",
-         "polygon": "polygon", "textarea": "text", "rating": "rating", "number": "number"}
+         "polygon": "polygon", "textarea": "text", "rating": "rating", "number": "number",
+         "ranker": "ranking"}
 
 Item = tuple  # (label, geometry): only items with the same label can match
 
@@ -76,7 +78,7 @@ def _interval(v: dict) -> tuple | None:
     """(space, start, end) to measure overlap in; None when the span crosses nodes of unknown length."""
     start, end = v.get("start"), v.get("end")
     if _number(start) and _number(end) and "startOffset" not in v:
-        return (None, start, end)
+        return (v.get("message"), start, end)  # a <Chat> span's axis is its message
     if start == end and _number(v.get("startOffset")) and _number(v.get("endOffset")):
         return (start, v["startOffset"], v["endOffset"])
     return None
@@ -86,7 +88,7 @@ def _span_items(regions: list[dict]) -> list[Item]:
     items = []
     for region in regions:
         v = _value(region)
-        key = tuple(str(v.get(k)) for k in ("start", "end", "startOffset", "endOffset"))
+        key = tuple(str(v.get(k)) for k in ("start", "end", "startOffset", "endOffset", "message"))
         items += [(label, (key, _interval(v))) for label in _labels(region)]
     return items
 
@@ -252,6 +254,45 @@ def _scalar_score(x: float | None, y: float | None, value_range: float | None) -
     return max(0.0, 1.0 - abs(x - y) / value_range)
 
 
+# ---- rankings ----
+
+def _ranking(regions: list[dict]) -> dict[str, list[str]]:
+    """A <Ranker>'s value as bucket -> item ids (a bare list: one unnamed order)."""
+    for region in regions:
+        value = _value(region).get("ranker")
+        if isinstance(value, list):
+            return {"": [str(v) for v in value]}
+        if isinstance(value, dict):
+            return {str(k): [str(v) for v in ids] for k, ids in value.items() if isinstance(ids, list)}
+    return {}
+
+
+def kendall_tau(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
+    """Kendall's τ (τ-a) of two orders over the items both hold: 1 the same order, −1 reversed;
+    None with fewer than two items in common."""
+    position = {x: i for i, x in enumerate(b)}
+    common = [position[x] for x in dict.fromkeys(a) if x in position]
+    pairs = len(common) * (len(common) - 1) // 2
+    if not pairs:
+        return None
+    concordant = sum(1 for i, x in enumerate(common) for y in common[i + 1:] if x < y)
+    return (2 * concordant - pairs) / pairs
+
+
+def _ranking_score(a: dict[str, list[str]], b: dict[str, list[str]], label: str | None) -> float | None:
+    if not a or not b:
+        return None if not a and not b else 0.0
+    if label is None and len(a) == 1 and a.keys() == b.keys():  # one order (no buckets): how alike the orders are
+        tau = kendall_tau(next(iter(a.values())), next(iter(b.values())))
+        return 1.0 if tau is None and a == b else None if tau is None else (1 + tau) / 2
+    where_a = {i: k for k, ids in a.items() for i in ids}
+    where_b = {i: k for k, ids in b.items() for i in ids}
+    items = where_a.keys() | where_b.keys()
+    if label is not None:
+        return _mean([float((where_a.get(i) == label) == (where_b.get(i) == label)) for i in items])
+    return _mean([float(where_a.get(i) == where_b.get(i)) for i in items])
+
+
 # ---- pairs and tasks ----
 
 # kind -> (items of a region list, similarity of two geometries, least similarity that matches)
@@ -266,6 +307,8 @@ def pair_score(kind: str, a: list[dict], b: list[dict], *, mode: str = "exact",
         return _scalar_score(_scalar(a, kind), _scalar(b, kind), range)
     if kind == "text":
         return _text_score(_text(a), _text(b))
+    if kind == "ranking":
+        return _ranking_score(_ranking(a), _ranking(b), label)
     if kind == "choice":
         ca, cb = _choices(a), _choices(b)
         return float((label in ca) == (label in cb)) if label is not None else float(ca == cb)
@@ -283,6 +326,9 @@ def pair_score(kind: str, a: list[dict], b: list[dict], *, mode: str = "exact",
 def _labels_used(kind: str, regions: list[dict]) -> set[str]:
     if kind == "choice":
         return _choices(regions)
+    if kind == "ranking":  # buckets are the labels; a single order has none
+        found = _ranking(regions)
+        return {k for k, ids in found.items() if ids} if len(found) > 1 else set()
     return {item[0] for item in _MATCHED[kind][0](regions)} - {""} if kind in _MATCHED else set()
 
 

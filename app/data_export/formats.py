@@ -1,5 +1,5 @@
 """Export formats: Label Studio's JSON, JSON_MIN, CSV, TSV, JSONL, CoNLL 2003, COCO, YOLO, Pascal VOC,
-ASR manifest.
+ASR manifest, audio segments and time series ranges as CSV.
 Each writer takes a function that opens the task records (in id order, a batch at a time) and
 yields text or bytes: nothing holds the whole project."""
 
@@ -321,6 +321,89 @@ async def write_asr_manifest(records: Records, config: LabelConfig) -> AsyncIter
                          (lengths[0] if lengths else None), "text": text, "annotator": str(annotation["completed_by"])}) + "\n"
 
 
+SEGMENT_COLUMNS = ["task_id", "annotation_id", "annotator", "audio", "start", "end", "channel", "labels", "transcript"]
+
+
+def segment_rows(record: dict, audio_keys: dict[str, str], transcripts: set[str]) -> list[list[Any]]:
+    """One row per time segment of the record's finished annotations: the segment's `labels` item,
+    and the text of a per-region TextArea item with the same region id."""
+    rows = []
+    for annotation in sorted(record["annotations"], key=lambda a: a["id"]):
+        items = [i for i in annotation["result"] or [] if isinstance(i, dict) and isinstance(i.get("value"), dict)]
+        texts = {i.get("id"): "\n".join(t for t in i["value"].get("text") or [] if isinstance(t, str))
+                 for i in items if i.get("from_name") in transcripts and isinstance(i["value"].get("text"), list)}
+        for item in items if not annotation["was_cancelled"] else []:
+            value = item["value"]
+            if item.get("to_name") not in audio_keys or item.get("type") != "labels" or "start" not in value:
+                continue
+            rows.append([record["id"], annotation["id"], annotation["completed_by"],
+                         record["data"].get(audio_keys[item["to_name"]]), value.get("start"), value.get("end"),
+                         value.get("channel", 0), value.get("labels") or [], texts.get(item.get("id"), "")])
+    return rows
+
+
+async def csv_rows(records: Records, columns: list[str],
+                   rows_of: Callable[[dict], list[list[Any]]]) -> AsyncIterator[str]:
+    """A CSV of `columns`, a row per item `rows_of(record)` finds, written a buffer at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    async for record in records():
+        for row in rows_of(record):
+            writer.writerow([cell(v) for v in row])
+        if buffer.tell() > 1 << 16:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def write_audio_segments(records: Records, config: LabelConfig) -> AsyncIterator[str]:
+    """Every audio segment as a CSV row (SEGMENT_COLUMNS): times in seconds, labels as a JSON list,
+    the segment's transcript when a `<TextArea perRegion>` gave one; tasks in id order, then
+    annotations, each annotation's segments in the order it holds them."""
+    audio_keys = {o.name: (o.get("value") or "$audio").lstrip("$") for o in config.objects if o.tag in AUDIO_TAGS}
+    transcripts = {c.name for c in config.controls if c.tag == "TextArea"}
+    return csv_rows(records, SEGMENT_COLUMNS, lambda record: segment_rows(record, audio_keys, transcripts))
+
+
+RANGE_COLUMNS = ["task_id", "annotation_id", "annotator", "series", "start", "end", "instant", "labels", "choices",
+                 "text"]
+
+
+def range_rows(record: dict) -> list[list[Any]]:
+    """One row per `timeserieslabels` region of the record's finished annotations, with the choices and
+    the text that per-region controls gave the same region id."""
+    rows = []
+    for annotation in sorted(record["annotations"], key=lambda a: a["id"]):
+        if annotation["was_cancelled"]:
+            continue
+        items = [i for i in annotation["result"] or [] if isinstance(i, dict) and isinstance(i.get("value"), dict)]
+        choices: dict[Any, list] = {}
+        texts: dict[Any, list] = {}
+        for item in items:
+            value = item["value"]
+            if item.get("type") == "choices" and isinstance(value.get("choices"), list):
+                choices.setdefault(item.get("id"), []).extend(value["choices"])
+            elif item.get("type") == "textarea" and isinstance(value.get("text"), list):
+                texts.setdefault(item.get("id"), []).extend(t for t in value["text"] if isinstance(t, str))
+        for item in items:
+            value = item["value"]
+            if item.get("type") != "timeserieslabels" or "start" not in value:
+                continue
+            rid = item.get("id")
+            rows.append([record["id"], annotation["id"], annotation["completed_by"], item.get("to_name"),
+                         value.get("start"), value.get("end"), bool(value.get("instant", False)),
+                         value.get("timeserieslabels") or [], choices.get(rid, []), "\n".join(texts.get(rid, []))])
+    return rows
+
+
+def write_time_series_ranges(records: Records, config: LabelConfig) -> AsyncIterator[str]:
+    """Every time series range (or instant) as a CSV row (RANGE_COLUMNS): bounds as the results hold them
+    (numbers, or timeFormat strings), labels and choices as JSON lists, the region's texts one per line."""
+    return csv_rows(records, RANGE_COLUMNS, range_rows)
+
+
 @dataclass(frozen=True)
 class Format:
     name: str
@@ -357,6 +440,10 @@ FORMATS = {f.name: f for f in (
            lambda c: single_key(c) and has(c, "Image", "rectanglelabels")),
     Format("ASR_MANIFEST", "ASR manifest: a JSON line per transcript (NeMo)", "application/x-ndjson", "json",
            write_asr_manifest, lambda c: any(has(c, tag, "textarea") for tag in AUDIO_TAGS)),
+    Format("AUDIO_SEGMENTS_CSV", "Audio segments: a CSV row per segment, with its labels and transcript", "text/csv",
+           "csv", write_audio_segments, lambda c: any(has(c, tag, "labels") for tag in AUDIO_TAGS)),
+    Format("TIMESERIES_RANGES_CSV", "Time series ranges: a CSV row per range or instant, with its labels",
+           "text/csv", "csv", write_time_series_ranges, lambda c: has(c, "TimeSeries", "timeserieslabels")),
 )}
 
 

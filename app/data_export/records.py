@@ -14,6 +14,7 @@ from app.clock import iso, now
 from app.db import is_postgres
 from app.tables import Annotation, AnnotationDraft, FileUpload, Prediction, Review, Task
 from app.tasks import query as dm_query
+from components.video_rectangle import with_every_frame
 
 BATCH = 1000
 TASK_COLUMNS = [Task.id, Task.data, Task.meta, Task.created_at, Task.updated_at, Task.inner_id, Task.total_annotations,
@@ -40,6 +41,8 @@ class Filters:
     # task_filter_options.view: a data manager tab's id, and its filters as they were when the snapshot was asked
     view: int | None = None
     view_filters: Any = None
+    # Label Studio's interpolate_key_frames: every video track written with a box for each frame
+    interpolate_key_frames: bool = False
 
     @property
     def filters_annotations(self) -> bool:
@@ -197,6 +200,8 @@ async def tasks(project_id: int, filters: Filters) -> AsyncIterator[dict[str, An
             Annotation.id)
         by_task: dict[int, list] = {}
         for a in await annotations.output(load_json=True):
+            if filters.interpolate_key_frames:
+                a["result"] = with_every_frame(a["result"])
             by_task.setdefault(a["task"], []).append(annotation_json(a))
         predicted: dict[int, list] = {}
         for p in await Prediction.select().where(Prediction.task.is_in(ids)).order_by(Prediction.id).output(load_json=True):

@@ -31,6 +31,7 @@ def filters_from(query: Any) -> Filters:
         only_ground_truth=flag(query.get("only_ground_truth", "")),
         only_reviewed=flag(query.get("only_reviewed", "")),
         only_accepted=flag(query.get("only_accepted", "")),
+        interpolate_key_frames=flag(query.get("interpolate_key_frames", "")),
     )
 
 
@@ -114,8 +115,7 @@ def snapshot_options(body: Any, query: Any) -> dict[str, Any]:
             raise InputError({f"serialization_options.{key}": ["Send an object such as {\"only_id\": true}."]})
         only_id = _bool(part.get("only_id"), f"serialization_options.{key}.only_id") if isinstance(part, dict) else True
         expand[key] = {"only_id": bool(only_id)}
-    # key frames are interpolated for video object tracking only, a config Labelwell does not take yet:
-    # the option is checked and kept, and changes nothing (as in Label Studio for any other project)
+    # video tracks (<VideoRectangle>) get a box for every frame; other results are as they are
     frames = serialization.get("interpolate_key_frames", query.get("interpolate_key_frames", False))
     expand["interpolate_key_frames"] = bool(_bool(frames, "serialization_options.interpolate_key_frames"))
     return {"title": title,

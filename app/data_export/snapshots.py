@@ -235,6 +235,7 @@ async def _set(snapshot_id: int, **values: Any) -> bool:
 async def _write(row: dict, project: Project) -> dict[str, Any]:
     filters = filters_from_params(row["params"])
     expand = row["options"].get("serialization_options", {})
+    filters.interpolate_key_frames = filters.interpolate_key_frames or bool(expand.get("interpolate_key_frames"))
     prediction_ids = expand.get("predictions", {}).get("only_id", True)
     draft_ids = expand.get("drafts", {}).get("only_id", True)
     user_ids = expand.get("annotations__completed_by", {}).get("only_id", True)

@@ -12,7 +12,7 @@ from litestar.exceptions import NotFoundException
 from app import idempotency, jobs
 from app.auth import require_admin, user_of
 from app.data_import import from_uploads
-from app.data_import.schemas import failure_json, import_status_json, options_from, report_json
+from app.data_import.schemas import failure_json, import_status_json, options_from, reimport_from, report_json
 from app.data_import.service import ImportFailed
 from app.errors import InputError
 from app.uploads import service as uploads
@@ -52,7 +52,11 @@ async def project_import(request: Request, project: Project) -> Response:
 
 
 async def import_uploads(project: Project, user_id: int, uploaded: list[FileUpload], options: dict) -> Response:
-    """The stored files imported now (201, or 400 with the problems) or by a job (202)."""
+    """The stored files imported now (201, or 400 with the problems) or by a job (202); only kept and
+    counted with `commit_to_project=false` (201)."""
+    if not options.pop("commit_to_project"):
+        report = await from_uploads.read_only(project, user_id, uploaded)
+        return Response(report_json(report, uploaded, False, committed=False), status_code=201)
     if options.pop("background"):
         job = await from_uploads.queue_import(project, user_id, uploaded, options)
         # "import": Label Studio's import id, which SDK 2.x polls (tasks.create_many_status)
@@ -74,4 +78,18 @@ async def import_status(project: Project, import_id: int) -> dict[str, Any]:
     return import_status_json(job)
 
 
-ROUTES = [project_import, import_status]
+@post(both("/api/projects/{project_id:int}/reimport"), guards=[require_admin], opt={"audit": "tasks.import"})
+async def project_reimport(request: Request, project: Project, data: Any = None) -> Response:
+    """Label Studio's reimport: stored uploads made into tasks again; `files_as_tasks_list: false` makes
+    each CSV/TSV/TXT one task (a time series). No ids: 204, as Label Studio answers."""
+    upload_ids, options = reimport_from(data)
+    if not upload_ids:
+        return Response(None, status_code=204)
+    try:
+        report = await from_uploads.reimport(project, user_of(request).id, upload_ids, options)
+    except ImportFailed as exc:
+        return Response(failure_json(exc.report), status_code=400)
+    return Response(report_json(report, await uploads.project_uploads(project.id, upload_ids), False), status_code=201)
+
+
+ROUTES = [project_import, import_status, project_reimport]

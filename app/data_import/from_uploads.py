@@ -9,24 +9,32 @@ from typing import Any
 
 from app import jobs
 from app.agreement import store as agreement
-from app.data_import.readers import format_of
-from app.data_import.service import Report, Source, imported_from, previous_upload, run_import
+from app.data_import.readers import TABLE_FORMATS, format_of
+from app.data_import.service import (Report, Source, count_items, imported_from, previous_upload, rules_for,
+                                     run_import)
 from app.db import analyze
-from app.tables import FileUpload, Job, Project
+from app.errors import InputError
+from app.tables import FileUpload, Job, Project, Task
+from app.tasks import service as tasks
 from app.uploads import service as uploads
 
 BULK = 10_000  # tasks: an import this large refreshes PostgreSQL's statistics
 
 
-def source_of(upload: FileUpload) -> Source:
-    return Source(upload.original_name, format_of(upload.original_name), path=uploads.path_of(upload),
-                  upload_id=upload.id, url=uploads.url_of(upload))
+def source_of(upload: FileUpload, as_tasks_list: bool = True) -> Source:
+    """A CSV/TSV/TXT is a list of tasks, or (`files_as_tasks_list` false, Label Studio's "Treat CSV/TSV as
+    Time Series") one task whose data value is the file's address."""
+    fmt = format_of(upload.original_name)
+    if not as_tasks_list and fmt in (*TABLE_FORMATS, "txt"):
+        fmt = "file"
+    return Source(upload.original_name, fmt, path=uploads.path_of(upload), upload_id=upload.id,
+                  url=uploads.url_of(upload))
 
 
-async def sources_for(uploaded: list[FileUpload]) -> tuple[list[Source], list[str]]:
+async def sources_for(uploaded: list[FileUpload], options: dict) -> tuple[list[Source], list[str]]:
     sources, warnings = [], []
     for upload in uploaded:
-        sources.append(source_of(upload))
+        sources.append(source_of(upload, options.get("files_as_tasks_list", True)))
         earlier = await previous_upload(upload.project, upload.sha256, upload.id)
         if earlier is not None:
             warnings.append(f"{upload.original_name} has the same content as {earlier.original_name}, imported on "
@@ -36,17 +44,43 @@ async def sources_for(uploaded: list[FileUpload]) -> tuple[list[Source], list[st
 
 async def import_now(project: Project, user_id: int, uploaded: list[FileUpload], options: dict,
                      progress: Callable[[int, int], Awaitable[None]] | None = None) -> Report:
-    sources, warnings = await sources_for(uploaded)
+    sources, warnings = await sources_for(uploaded, options)
     try:
         report = await run_import(project, user_id, sources, options, progress)
     except BaseException:
         await uploads.forget(uploaded)  # a refused (or failed) import keeps no files
         raise
+    await uploads.announce(uploaded)  # audio: its waveform, in the worker
     report.warnings = warnings + report.warnings
     if report.task_count >= BULK:
         await analyze("lw_task", "lw_annotation")
     if report.annotation_count:
         # imported annotations need their agreement computed: a job, as an import may be large
+        await agreement.rescore(project.id, user_id)
+    return report
+
+
+async def read_only(project: Project, user_id: int, uploaded: list[FileUpload]) -> Report:
+    """`commit_to_project=false`: the files are kept and their items counted, no task is made (Label
+    Studio's first step; `reimport` then makes the tasks, each CSV a list of tasks or one task)."""
+    rules = await rules_for(project, user_id, {})
+    return Report(task_count=count_items([source_of(u) for u in uploaded], rules))
+
+
+async def reimport(project: Project, user_id: int, upload_ids: list[int], options: dict) -> Report:
+    """Label Studio's reimport: the uploads' tasks made again (a CSV as a list of tasks or, with
+    `files_as_tasks_list` false, one task per file); the tasks they made before go once the new ones are in."""
+    uploaded = await uploads.project_uploads(project.id, upload_ids)
+    unknown = sorted(set(upload_ids) - {u.id for u in uploaded})
+    if unknown:
+        raise InputError({"file_upload_ids": [f"No upload {', '.join(map(str, unknown))} in this project."]})
+    before = await Task.select(Task.id).where(Task.project == project.id, Task.file_upload.is_in(upload_ids))
+    sources = [source_of(u, options.get("files_as_tasks_list", True)) for u in uploaded]
+    report = await run_import(project, user_id, sources, options)  # a refused reimport keeps the files
+    if before:
+        await tasks.delete_tasks(project.id, [row["id"] for row in before])
+    await uploads.announce(uploaded)
+    if report.annotation_count:
         await agreement.rescore(project.id, user_id)
     return report
 

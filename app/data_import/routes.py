@@ -14,6 +14,7 @@ from app.auth import require_admin, user_of
 from app.data_import import from_uploads, samples
 from app.errors import InputError
 from app.uploads import service as uploads
+from app.web import flag
 
 if TYPE_CHECKING:
     from app.tables import Job, Project
@@ -26,7 +27,9 @@ async def import_upload(request: Request, project: Project) -> Template | Redire
     if not files:
         raise InputError({"file": ["Choose or drop at least one file."]})
     uploaded = await uploads.save_all(project.id, user_of(request).id, files)
-    job = await from_uploads.queue_import(project, user_of(request).id, uploaded, {})
+    # "Treat CSV/TSV as Time Series": each such file one task, its data value the file's address
+    options = {"files_as_tasks_list": not flag(form.get("one_task_per_file", ""))}
+    job = await from_uploads.queue_import(project, user_of(request).id, uploaded, options)
     if request.htmx:
         return Template("jobs/_job.html", context={"job": job, "project": project})
     return Redirect(f"/projects/{project.id}?job={job.id}#import")

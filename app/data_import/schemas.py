@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from app.clock import iso
+from app.data_import.readers import format_of
+from app.errors import InputError
 from app.web import flag
 
 if TYPE_CHECKING:
@@ -21,13 +23,28 @@ def options_from(query: Any) -> dict[str, Any]:
     return {"return_task_ids": flag(query.get("return_task_ids", "")),
             "attribute_unknown_authors": flag(query.get("attribute_unknown_authors", "")),
             "preannotated_from_fields": [f.strip() for f in fields.split(",") if f.strip()],
-            "background": flag(query.get("background", ""))}
+            "background": flag(query.get("background", "")),
+            "commit_to_project": flag(query.get("commit_to_project", "true"))}
 
 
-def report_json(report: Report, uploaded: list[FileUpload], want_ids: bool) -> dict[str, Any]:
-    out = {"task_count": report.task_count, "annotation_count": report.annotation_count,
-           "prediction_count": report.prediction_count, "duration": report.duration,
-           "file_upload_ids": [u.id for u in uploaded], "could_be_tasks_list": False,
+def reimport_from(body: Any) -> tuple[list[int], dict[str, Any]]:
+    """The body of POST /api/projects/{id}/reimport: the uploads' ids and `files_as_tasks_list`."""
+    body = body if isinstance(body, dict) else {}
+    ids = body.get("file_upload_ids") or []
+    if not isinstance(ids, list) or not all(type(i) is int and 0 < i < 2**63 for i in ids):
+        raise InputError({"file_upload_ids": ["Must be a list of upload ids (numbers)."]})
+    return ids, {"files_as_tasks_list": flag(body.get("files_as_tasks_list", True)), "return_task_ids": False}
+
+
+def could_be_tasks_list(uploaded: list[FileUpload]) -> bool:
+    """Label Studio's hint that a file may be read either way: a list of tasks, or one task (a time series)."""
+    return any(format_of(u.original_name) in ("csv", "tsv", "txt") for u in uploaded)
+
+
+def report_json(report: Report, uploaded: list[FileUpload], want_ids: bool, committed: bool = True) -> dict[str, Any]:
+    out = {"task_count": report.task_count, "annotation_count": report.annotation_count if committed else None,
+           "prediction_count": report.prediction_count if committed else None, "duration": report.duration,
+           "file_upload_ids": [u.id for u in uploaded], "could_be_tasks_list": could_be_tasks_list(uploaded),
            "found_formats": sorted({u.original_name.rsplit(".", 1)[-1].lower() for u in uploaded}),
            "data_columns": [], "warnings": report.warnings}
     if want_ids:
@@ -54,7 +71,8 @@ def import_status_json(job: Job) -> dict[str, Any]:
             "duration": round(result.get("duration", 0)),  # whole seconds, as Label Studio keeps it
             "file_upload_ids": job.params.get("upload_ids", []), "found_formats": result.get("found_formats", []),
             "data_columns": result.get("data_columns", []), "task_ids": result.get("task_ids", []),
-            "warnings": result.get("warnings", []), "could_be_tasks_list": False, "commit_to_project": True,
+            "warnings": result.get("warnings", []), "could_be_tasks_list": result.get("could_be_tasks_list", False),
+            "commit_to_project": True,
             "return_task_ids": bool(options.get("return_task_ids")),
             "preannotated_from_fields": options.get("preannotated_from_fields", []),
             "progress": job.progress, "total": job.total, "created_at": iso(job.created_at),

@@ -61,7 +61,7 @@ async def save_draft(request: Request, project: Project, task: Task) -> Template
         results = await service.save_draft(project, user_of(request), task, fields)
     except InputError as exc:
         return web.problem(exc.errors)
-    return Template("labelling/_body.html", context={"form": workspace.form(project, task, results)})
+    return Template("labelling/_body.html", context={"form": await workspace.form(project, task, results)})
 
 
 async def _finish(request: Request, project: Project, task: Task, store: Any) -> Response | Template:

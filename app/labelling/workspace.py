@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from app import instance
 from app.labelling import hotkeys, queue, service
 from app.ml import suggest
+from app.uploads.service import media_of
 from components import parse_config
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ async def page(project: Project, user: User, task: Task, key: str) -> dict[str, 
     config = parse_config(project.label_config)
     return {
         "project": project, "task": task, "state": state, "key": key,
-        "form": config.render(task.data, state.results, workspace=True), "keymap": hotkeys.keymap(user),
+        "form": config.render(task.data, state.results, workspace=True, media=await media_of(task.data)), "keymap": hotkeys.keymap(user),
         "actions": hotkeys.ACTIONS, "previous": await service.previous_task(project, user, state.annotation),
         # from the project's counters: counting what is left for this user would scan every task
         "remaining": max(0, project.task_number - project.finished_task_number),
@@ -44,11 +45,12 @@ async def suggestion(project: Project, task: Task, job_id: int | None) -> tuple[
     context: dict[str, Any] = {"prediction": prediction, "error": None}
     if prediction is not None:
         results = [{**item, "origin": "prediction"} for item in prediction.result if isinstance(item, dict)]
-        context["form"] = parse_config(project.label_config).render(task.data, results, workspace=True)
+        context["form"] = parse_config(project.label_config).render(task.data, results, workspace=True,
+                                                                     media=await media_of(task.data))
         return context, True
     context["error"] = reason
     return context, reason is not None
 
 
-def form(project: Project, task: Task, results: list[dict[str, Any]]) -> str:
-    return parse_config(project.label_config).render(task.data, results, workspace=True)
+async def form(project: Project, task: Task, results: list[dict[str, Any]]) -> str:
+    return parse_config(project.label_config).render(task.data, results, workspace=True, media=await media_of(task.data))

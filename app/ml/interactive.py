@@ -16,7 +16,9 @@ from app.web import body_id
 if TYPE_CHECKING:
     from app.tables import MLBackend, Project, User
 
-POLL = 0.05  # seconds between looks at the job
+# seconds between looks at the job: quick at first (a smart tool's answer is wanted within a
+# fraction of a second), then slower, so a slow backend costs a few queries a second, not twenty
+FIRST_POLL, LAST_POLL = 0.02, 0.5
 LONGEST = 120.0  # seconds a request waits, whatever the backend's timeout says
 
 
@@ -45,12 +47,15 @@ async def annotate(project: Project, backend: MLBackend, user: User, data: Any) 
 
 
 async def _wait(job_id: int, patience: float) -> dict[str, Any]:
-    deadline = time.monotonic() + patience
+    deadline, pause = time.monotonic() + patience, FIRST_POLL
     while time.monotonic() < deadline:
-        job = await Job.objects().where(Job.id == job_id).output(load_json=True).first()
-        if job is not None and job.state == "done":
+        state = await Job.select(Job.state).where(Job.id == job_id).first()
+        if state is not None and state["state"] == "done":
+            job = await Job.objects().where(Job.id == job_id).output(load_json=True).first()
             return job.result
-        if job is None or job.state == "failed":
+        if state is None or state["state"] == "failed":
+            job = await Job.objects().where(Job.id == job_id).first()
             raise ModelUnavailable(502, f"The model gave no answer: {job.error if job else 'the job vanished'}")
-        await asyncio.sleep(POLL)
+        await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(LAST_POLL, pause * 1.5)
     raise ModelUnavailable(504, f"The model did not answer within {patience:g} s.")

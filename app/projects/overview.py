@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from app import jobs
 from app.accounts import service as accounts
 from app.data_export.formats import available
+from app.data_import.media_keys import series_files
 from app.projects import service
 from components import ConfigError, parse_config
 
@@ -19,9 +20,9 @@ def config_view(project: Project) -> dict[str, Any]:
     try:
         config = parse_config(project.label_config)
     except ConfigError as exc:  # saved before a stricter check: say so instead of failing the page
-        return {"preview": None, "data_keys": [], "config_error": str(exc), "formats": []}
+        return {"preview": None, "data_keys": [], "config_error": str(exc), "formats": [], "series_files": False}
     return {"preview": config.render(config.sample_task()["data"], readonly=True), "data_keys": config.data_keys(),
-            "config_error": None, "formats": available(config)}
+            "config_error": None, "formats": available(config), "series_files": series_files(project.label_config)}
 
 
 async def page(user: User, project: Project, job_id: int | None) -> dict[str, Any]:

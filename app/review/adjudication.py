@@ -16,6 +16,7 @@ from app.labelling import hotkeys, service as labelling
 from app.review import differences, service
 from app.tables import Annotation, AnnotationDraft
 from app.tasks import counters
+from app.uploads.service import media_of
 from components import parse_config
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ async def workspace_context(project: Project, task: Task, user: User, source: st
     base = f"/projects/{project.id}/review/{task.id}/adjudicate"
     return {
         "project": project, "task": task, "state": state, "key": secrets.token_urlsafe(16),
-        "form": parse_config(project.label_config).render(task.data, results, workspace=True),
+        "form": parse_config(project.label_config).render(task.data, results, workspace=True, media=await media_of(task.data)),
         "keymap": hotkeys.keymap(user), "actions": hotkeys.ACTIONS, "previous": None, "remaining": 0,
         "stats": {"annotated": 0, "skipped": 0}, "lock_seconds": instance.current().task_lock.total_seconds(), "updating": False,
         "suggestion": None, "adjudicating": True, "base": base, "source": source}
@@ -62,7 +63,7 @@ async def workspace_context(project: Project, task: Task, user: User, source: st
 async def save_draft(project: Project, user: User, task: Task, fields: dict[str, list[str]]) -> str:
     """Store the work in progress; the workspace's form, rendered again."""
     results = await labelling.save_draft(project, user, task, fields, purpose=ADJUDICATION)
-    return parse_config(project.label_config).render(task.data, results, workspace=True)
+    return parse_config(project.label_config).render(task.data, results, workspace=True, media=await media_of(task.data))
 
 
 async def submit(project: Project, user: User, task: Task, fields: dict[str, list[str]]) -> Annotation:

@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from app.review import adjudication, differences, service
+from app.uploads.service import media_of
 from components import parse_config
 
 if TYPE_CHECKING:
@@ -20,12 +21,12 @@ async def task_context(project: Project, task: Task, user: User) -> dict[str, An
     annotations = await service.annotations_of(task.id)
     people = await service.users({a.completed_by for a in annotations})
     opinions = [a for a in annotations if a.review_state != "adjudicated"]
-    columns = []
+    columns, media = [], await media_of(task.data)
     for a in annotations:
         others = [o.result for o in opinions if o.id != a.id]
         unique = differences.unique_regions(a.result or [], others) if a.review_state != "adjudicated" else []
         columns.append({"annotation": a, "author": people.get(a.completed_by),
-                        "form": config.render(task.data, a.result, readonly=True),
+                        "form": config.render(task.data, a.result, readonly=True, media=media),
                         "unique": [(r, differences.describe(r, task.data)) for r in unique],
                         "marks": [str(r.get("id")) for r in unique if SAFE_ID.fullmatch(str(r.get("id", "")))]})
     agreed = len(differences.agreed_regions([a.result or [] for a in opinions])) if len(opinions) > 1 else None

@@ -83,22 +83,11 @@ def parse_body(body: bytes) -> dict[str, Any]:
     return data
 
 
-def _id_list(value: Any, name: str) -> list[int]:
-    if not isinstance(value or [], list):
-        raise InputError({name: ["Give a list of task ids."]})
-    return sorted({parse_id(i, name) for i in value or []})
-
-
 async def selection(project: Project, body: dict[str, Any], user: User) -> Selected:
     """Label Studio's selectedItems: {"all": true, "excluded": [...]} or {"all": false, "included": [...]};
     none means every task. Filters narrow it (app.tasks.query); without any, the selection stays SQL."""
-    picked = body.get("selectedItems", {"all": True, "excluded": []})
-    if not isinstance(picked, dict):
-        raise InputError({"selectedItems": ['Give {"all": true, "excluded": [...]} or {"all": false, "included": [...]}.']})
-    if picked.get("all"):
-        chosen = Selected(None, _id_list(picked.get("excluded"), "selectedItems.excluded"))
-    else:
-        chosen = Selected(_id_list(picked.get("included"), "selectedItems.included"))
+    every, ids = query.picked(body.get("selectedItems", {"all": True, "excluded": []}))
+    chosen = Selected(None, ids) if every else Selected(ids)
     filters = body.get("filters")
     if filters not in (None, {}) and not (isinstance(filters, dict) and not filters.get("items")):
         return Selected(await query.selected_task_ids(project.id, body, me=user.id))

@@ -17,6 +17,7 @@ from app.tables import Task, View
 from app.tasks import query, service
 from app.errors import InputError
 from app.tasks.filters import BUILDER_COLUMNS, builder_filters, builder_rows, filters_of, list_params, sort_of
+from app.uploads.service import media_of
 from app.tasks.schemas import annotation_json, prediction_json, task_json
 from app.web import flag, id_or_none, optional_id, small_int
 from components import ConfigError, parse_config
@@ -126,10 +127,11 @@ async def task_detail(user: User, project: Project, task: Task) -> dict[str, Any
     config = parse_config(project.label_config)
     annotations = await service.annotations_of(user, project, [task.id])
     predictions = await service.predictions_of([task.id])
+    media = await media_of(task.data)
     context = {"project": project, "task": task,
-               "annotations": [(a, config.render(task.data, a.result, readonly=True)) for a in annotations],
-               "predictions": [(p, config.render(task.data, p.result, readonly=True)) for p in predictions],
-               "plain": config.render(task.data, readonly=True), "history": None, "reviewer": False}
+               "annotations": [(a, config.render(task.data, a.result, readonly=True, media=media)) for a in annotations],
+               "predictions": [(p, config.render(task.data, p.result, readonly=True, media=media)) for p in predictions],
+               "plain": config.render(task.data, readonly=True, media=media), "history": None, "reviewer": False}
     if await service.sees_all_annotations(user, project):
         context.update(history=await review.history(task.id), reviewer=await review_queue.may_review(user, project))
     return context

@@ -272,14 +272,26 @@ def _filters(filters: Any, where: str, w: _Where) -> str | None:
 
 
 def _id_list(value: Any, where: str) -> list[int]:
+    if value is None:
+        return []
     if not isinstance(value, list) or len(value) > MAX_SELECTED:
         raise _bad(where, f"Give a list of task ids (at most {MAX_SELECTED}).")
-    out = []
+    out = set()
     for i, raw in enumerate(value):
         if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw < 2**31:
             raise _bad(f"{where}[{i}]", "Give a task id (a number).")
-        out.append(raw)
-    return out
+        out.add(raw)
+    return sorted(out)
+
+
+def picked(selected: Any, where: str = "selectedItems") -> tuple[bool, list[int]]:
+    """Label Studio's selectedItems, checked, as (all, ids): every task but `ids`, or only `ids`.
+    Without "all", a list of included ids means only those (what a hand-written script means)."""
+    if not isinstance(selected, dict) or not isinstance(selected.get("all", "included" not in selected), bool):
+        raise _bad(where, "selectedItems is {\"all\": true, \"excluded\": [...]} or {\"all\": false, \"included\": [...]}.")
+    if selected.get("all", "included" not in selected):
+        return True, _id_list(selected.get("excluded"), f"{where}.excluded")
+    return False, _id_list(selected.get("included"), f"{where}.included")
 
 
 def id_set(ids: list[int], w: _Where) -> str:
@@ -292,12 +304,10 @@ def id_set(ids: list[int], w: _Where) -> str:
 def _selected(selected: Any, where: str, w: _Where) -> str | None:
     if selected is None:
         return None
-    if not isinstance(selected, dict) or not isinstance(selected.get("all", True), bool):
-        raise _bad(where, "selectedItems is {\"all\": true, \"excluded\": [...]} or {\"all\": false, \"included\": [...]}.")
-    if selected.get("all", True):
-        excluded = _id_list(selected.get("excluded", []), f"{where}.excluded")
-        return f"NOT ({id_set(excluded, w)})" if excluded else None
-    return id_set(_id_list(selected.get("included", []), f"{where}.included"), w)
+    every, ids = picked(selected, where)
+    if every:
+        return f"NOT ({id_set(ids, w)})" if ids else None
+    return id_set(ids, w)
 
 
 def _ordering(ordering: Any, where: str, w: _Where) -> str:

@@ -34,6 +34,26 @@ async def upload_serve(request: Request, project_id: int, name: str) -> Response
                        upload.content_type in uploads.INLINE, dict(SERVED), upload.original_name)
 
 
+@get("/data/upload/{project_id:int}/{name:str}/peaks")
+async def upload_peaks(request: Request, project_id: int, name: str) -> Response:
+    """An audio upload's waveform peaks (app/uploads/waveform.py), with the upload's own access rules;
+    a versioned address (`?v=`, as the workspace gives it) is cached for good."""
+    path = await uploads.served_peaks(user_of(request), project_id, name)
+    if path is None:
+        raise NotFoundException("No waveform for this file (not computed yet, or not an audio upload)")
+    cache = "private, max-age=31536000, immutable" if request.query_params.get("v") else "no-store"
+    return ranged_file(path, None, None, "application/octet-stream", False, {**SERVED, "Cache-Control": cache})
+
+
+@get("/data/upload/{project_id:int}/{name:str}/spectrogram")
+async def upload_spectrogram(request: Request, project_id: int, name: str) -> Response:
+    """An audio upload's spectrogram (a PNG the worker draws when it is first asked for: 404 until then)."""
+    path = await uploads.served_spectrogram(user_of(request), project_id, name)
+    if path is None:
+        raise NotFoundException("No spectrogram for this file (being drawn, or not an audio upload)")
+    return ranged_file(path, None, None, "image/png", True, {**SERVED, "Cache-Control": "private, max-age=3600"})
+
+
 @get(both("/tasks/{task_id:int}/presign"))
 async def presign(request: Request, api_task: tuple[Task, Project]) -> Redirect:
     """Where an ML backend resolves a file of a task that is not a plain upload. Only a URI that
@@ -62,4 +82,4 @@ async def local_file(request: Request) -> Response:
                        kind in uploads.INLINE, dict(SERVED))
 
 
-ROUTES = [upload_serve, presign, local_file]
+ROUTES = [upload_serve, upload_peaks, upload_spectrogram, presign, local_file]

@@ -21,7 +21,7 @@ from app.errors import InputError
 from app.projects import service as projects
 from app.settings import settings
 from app.tables import FileUpload, Task
-from app.uploads import mediainfo
+from app.uploads import mediainfo, waveform
 
 if TYPE_CHECKING:
     from litestar.datastructures import UploadFile
@@ -70,6 +70,14 @@ async def save(project_id: int, user_id: int, name: str, chunks: AsyncIterator[b
     return upload
 
 
+async def announce(uploaded: list[FileUpload]) -> None:
+    """Files an import kept: the audio ones get their waveform's peaks computed, once, in the worker
+    (not before: a refused import deletes its files)."""
+    for upload in uploaded:
+        if upload.sample_rate:
+            await waveform.ask(upload.file, upload.project, waveform.KIND, upload.channels)
+
+
 async def _write(path: Path, name: str, chunks: AsyncIterator[bytes]) -> dict[str, Any]:
     """The chunks written to `path` within the upload limit, and what they are (or no file and a 400)."""
     digest, size = hashlib.sha256(), 0
@@ -114,6 +122,7 @@ async def forget(uploaded: list[FileUpload]) -> None:
     """Delete the files and their rows (a refused import keeps nothing)."""
     for upload in uploaded:
         path_of(upload).unlink(missing_ok=True)
+        waveform.forget(path_of(upload))
     await FileUpload.delete().where(FileUpload.id.is_in([u.id for u in uploaded] or [0]))
 
 
@@ -176,6 +185,43 @@ def _values(data: object) -> set[str]:
     if isinstance(data, list):
         return set().union(*(_values(v) for v in data)) if data else set()
     return set()
+
+
+MEDIA_FIELDS = ("duration", "frame_rate", "frame_count", "width", "height", "sample_rate", "channels")
+MEDIA_LOOKUPS = 64  # addresses looked up per task: a task is a few media files, not thousands
+
+
+async def media_of(data: object) -> dict[str, dict[str, Any]]:
+    """What was read of the stored files a task's data names (ffprobe's duration and frame count,
+    image sizes), by the address as the data writes it, for the players (RenderContext.media)."""
+    wanted: dict[str, str] = {}
+    for value in sorted(_values(data)):
+        if value.startswith("/data/upload/") and len(wanted) < MEDIA_LOOKUPS:
+            wanted[value.removeprefix("/data/upload/")] = value
+    if not wanted:
+        return {}
+    fields = [getattr(FileUpload, name) for name in MEDIA_FIELDS]
+    rows = await FileUpload.select(FileUpload.file, *fields).where(FileUpload.file.is_in(list(wanted)))
+    found = {wanted[row["file"]]: {name: row[name] for name in MEDIA_FIELDS} for row in rows}
+    for row in rows:
+        if row["sample_rate"]:  # audio: where its waveform's peaks are, or why not (asked for when missing)
+            found[wanted[row["file"]]].update(await waveform.state(row["file"], wanted[row["file"]], row["channels"]))
+    return found
+
+
+async def served_peaks(user: User, project_id: int, name: str) -> Path | None:
+    """The waveform peaks of a stored upload the user may see, once computed; None otherwise."""
+    found = await served(user, project_id, name)
+    path = waveform.peaks_path(found[1]) if found else None
+    return path if path is not None and path.is_file() else None
+
+
+async def served_spectrogram(user: User, project_id: int, name: str) -> Path | None:
+    """The spectrogram of a stored audio upload the user may see, once computed (asked for when not)."""
+    found = await served(user, project_id, name)
+    if found is None or not found[0].sample_rate:
+        return None
+    return await waveform.spectrogram(found[1], found[0].file)
 
 
 def uri_in(data: object, fileuri: str) -> str | None:
@@ -257,6 +303,7 @@ async def delete_uploads(project_id: int, ids: list[int] | None) -> int:
             await FileUpload.delete().where(FileUpload.id.is_in([row["id"] for row in gone]))
     for row in gone:  # after the commit: a rolled-back delete keeps its files
         (settings.upload_dir / row["file"]).unlink(missing_ok=True)
+        waveform.forget(settings.upload_dir / row["file"])
     return len(gone)
 
 
@@ -278,6 +325,9 @@ async def replace(upload: FileUpload, name: str, chunks: AsyncIterator[bytes]) -
                 FileUpload.id == upload.id).returning(FileUpload.id)
             if changed:
                 os.replace(part, path)  # inside the transaction: a failed move changes nothing
+                waveform.forget(path)  # the old file's peaks
     finally:
         part.unlink(missing_ok=True)
+    if changed and described.get("sample_rate"):
+        await waveform.ask(upload.file, upload.project, waveform.KIND, described.get("channels"))
     return await FileUpload.objects().where(FileUpload.id == upload.id).first() if changed else None

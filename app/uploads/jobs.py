@@ -1,0 +1,30 @@
+"""The uploads domain's background jobs: an audio file's waveform peaks and spectrogram, computed once."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from app.jobs import JobFailed, handler
+from app.uploads import waveform
+
+if TYPE_CHECKING:
+    from app.tables import Job
+
+
+@handler(waveform.KIND)
+async def audio_peaks(job: Job) -> dict[str, Any]:
+    """Decode a stored audio upload and keep its peaks beside it (see app/uploads/waveform.py)."""
+    file = str((job.params or {}).get("file", ""))
+    path = waveform.stored_path(file)
+    if path is None:
+        raise JobFailed(f"No waveform: the upload {file!r} is no longer stored", {"error": "missing"})
+    return await waveform.compute(path, int((job.params or {}).get("channels") or 1))
+
+
+@handler(waveform.SPECTRUM_KIND)
+async def audio_spectrogram(job: Job) -> dict[str, Any]:
+    """Draw a stored audio upload's spectrogram once, for `<Audio spectrogram="true">`."""
+    path = waveform.stored_path(str((job.params or {}).get("file", "")))
+    if path is None:
+        raise JobFailed("No spectrogram: the upload is no longer stored", {"error": "missing"})
+    return await waveform.compute_spectrogram(path)
