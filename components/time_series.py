@@ -204,7 +204,7 @@ class TimeSeries(ObjectTag):
                     "sep": "the CSV separator: a character or `tab`, `\\t`, `space`, `comma`, `dot`, `auto`",
                     "overviewChannels": "the channels (names or indexes, comma separated) in the overview strip",
                     "overviewWidth": "how much of the series the chart shows first (`25%`)",
-                    "timeDisplayFormat": ACCEPTED, "durationDisplayFormat": ACCEPTED, "fixedScale": ACCEPTED,
+                    "timeDisplayFormat": "how the shown window's ends are written: strftime (UTC) such as `%d.%m.%Y %H:%M` for dates, a d3-format such as `.2f`, `,d` or `.1%` for numbers; `date` (or none): ISO dates, plain numbers", "durationDisplayFormat": ACCEPTED, "fixedScale": ACCEPTED,
                     "multiaxis": ACCEPTED, "sync": ACCEPTED, "cursorColor": ACCEPTED, "hotkey": ACCEPTED},
         defaults={"valueType": "url", "sep": ",", "overviewWidth": "25%"},
         example='<TimeSeries name="ts" value="$csv" valueType="url" timeColumn="time">\n'

@@ -120,9 +120,34 @@
     status(obj, `${s.view.count.toLocaleString()} of ${s.view.points.toLocaleString()} points in view${s.view.reduced ? " (min and max per pixel)" : ""}`);
   }
 
+  // the x axis as the config's timeDisplayFormat says: strftime (UTC) for dates, a d3-format
+  // such as ".2f", ",d" or ".1%" for numbers; without one (or "date"), ISO dates and plain numbers
+  const pad = (n, w = 2) => String(n).padStart(w, "0");
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  function strftime(format, d) {
+    const parts = { Y: d.getUTCFullYear(), y: pad(d.getUTCFullYear() % 100), m: pad(d.getUTCMonth() + 1), d: pad(d.getUTCDate()),
+      e: String(d.getUTCDate()), H: pad(d.getUTCHours()), I: pad(d.getUTCHours() % 12 || 12), M: pad(d.getUTCMinutes()),
+      S: pad(d.getUTCSeconds()), L: pad(d.getUTCMilliseconds(), 3), f: pad(d.getUTCMilliseconds() * 1000, 6),
+      p: d.getUTCHours() < 12 ? "AM" : "PM", b: MONTHS[d.getUTCMonth()], a: DAYS[d.getUTCDay()], "%": "%" };
+    return format.replace(/%([A-Za-z%])/g, (all, c) => (c in parts ? String(parts[c]) : all));
+  }
+  function numberFormat(format, x) {
+    const m = /^(,)?(?:\.(\d+))?([dfe%])?$/.exec(format);
+    if (!m) return String(x);
+    const [, group, digits, type] = m;
+    const places = digits === undefined ? (type === "d" ? 0 : null) : parseInt(digits, 10);
+    if (type === "e") return x.toExponential(places === null ? undefined : places);
+    const value = type === "%" ? x * 100 : x;
+    const text = value.toLocaleString("en-US", { useGrouping: !!group, minimumFractionDigits: places ?? 0,
+                                                 maximumFractionDigits: places ?? 20 });
+    return type === "%" ? text + "%" : text;
+  }
   function shownX(obj, x) {
-    if (!obj.dataset.timeFormat) return Number.isInteger(x) ? String(x) : x.toFixed(2);
-    return new Date(x).toISOString().replace("T", " ").replace("Z", "");
+    const display = obj.dataset.displayFormat && obj.dataset.displayFormat !== "date" ? obj.dataset.displayFormat : "";
+    if (!obj.dataset.timeFormat) return display ? numberFormat(display, x) : Number.isInteger(x) ? String(x) : x.toFixed(2);
+    const d = new Date(x);
+    return display ? strftime(display, d) : d.toISOString().replace("T", " ").replace("Z", "");
   }
 
   function setWindow(obj, start, end) {
@@ -253,9 +278,13 @@
     }
     if (event.altKey) return;
     const free = (key) => !lw().keyTaken(key) && !document.querySelector(`[data-hotkey="${CSS.escape(key)}"]`);
+    const instant = obj.querySelector('[data-ts="instant"]');
     if ((event.key === "+" || event.key === "=" || event.key === "-") && free(event.key)) {
       event.preventDefault();
       zoom(obj, event.key === "-" ? 2 : 0.5);
+    } else if (event.key === "i" && instant && free("i")) {
+      event.preventDefault();
+      instant.click();  // an instant at the window's middle: the keyboard's way to start a range
     } else if (!el && (event.key === "ArrowLeft" || event.key === "ArrowRight") && event.target.closest && event.target.closest(".lw-ts")) {
       event.preventDefault();
       pan(obj, event.key === "ArrowLeft" ? -0.25 : 0.25);

@@ -113,3 +113,31 @@ def test_bad_data_is_an_error_in_the_page_not_a_spinner(page, server, api, make_
     labelling(page, api, make_project, annotator_in, "back.csv", b"time,value\n1,1\n3,2\n2,3\n")
     expect(page.get_by_test_id("ts-error-ts")).to_contain_text("back.csv, column 'time', row 4: time goes backwards")
     expect(page.get_by_test_id("ts-status-ts")).to_have_text("The series could not be drawn.")
+
+
+def test_the_window_in_the_display_format_and_a_range_by_keys_alone(page, server, api, make_project, annotator_in):  # noqa: F811
+    config = CONFIG.replace('timeColumn="time"', 'timeColumn="time" timeFormat="%Y-%m-%d %H:%M:%S" '
+                                                 'timeDisplayFormat="%d.%m.%Y %H:%M" overviewWidth="100%"')
+    rows = "".join(f"2024-03-05 {h:02d}:{m:02d}:00,{math.sin(h * 60 + m):.4f}\n" for h in range(0, 4) for m in range(60))
+    files = make_project()
+    address = uploaded(api, files["id"], "dates.csv", ("time,value\n" + rows).encode())
+    project, user = annotator_in(config, [{"csv": address}])
+    api.post(f"/api/projects/{files['id']}/members", json={"user": user["id"]})
+    log_in(page, user["email"], user["password"])
+    page.goto(f"/projects/{project['id']}/label")
+    ready(page)
+    expect(page.get_by_test_id("ts-range-ts")).to_have_text("05.03.2024 00:00 – 05.03.2024 03:59")
+    # by keys alone: a label's key, an instant (i) at the window's middle, grown into a range by arrows
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("1")
+    page.keyboard.press("i")
+    expect(page.locator(".lw-ts-region")).to_have_count(1)
+    settled(page)
+    (made,) = regions(page)
+    # the window is 00:00 to 03:59 (239 minutes): its middle is 01:59:30, as the format writes it back
+    assert made["value"]["instant"] is True and made["value"]["start"] == "2024-03-05 01:59:30"
+    page.keyboard.press("Shift+ArrowRight")  # 10 steps of 1 % of the window: 23 min 54 s
+    settled(page)
+    (grown,) = regions(page)
+    assert grown["value"]["instant"] is False and grown["value"]["start"] == "2024-03-05 01:59:30"
+    assert grown["value"]["end"] == "2024-03-05 02:23:24", grown

@@ -69,16 +69,21 @@ async def read_only(project: Project, user_id: int, uploaded: list[FileUpload]) 
 
 async def reimport(project: Project, user_id: int, upload_ids: list[int], options: dict) -> Report:
     """Label Studio's reimport: the uploads' tasks made again (a CSV as a list of tasks or, with
-    `files_as_tasks_list` false, one task per file); the tasks they made before go once the new ones are in."""
+    `files_as_tasks_list` false, one task per file); the tasks they made before go in the transaction
+    that publishes the new ones, so a crash leaves the old set or the new one, never both."""
     uploaded = await uploads.project_uploads(project.id, upload_ids)
     unknown = sorted(set(upload_ids) - {u.id for u in uploaded})
     if unknown:
         raise InputError({"file_upload_ids": [f"No upload {', '.join(map(str, unknown))} in this project."]})
     before = await Task.select(Task.id).where(Task.project == project.id, Task.file_upload.is_in(upload_ids))
     sources = [source_of(u, options.get("files_as_tasks_list", True)) for u in uploaded]
-    report = await run_import(project, user_id, sources, options)  # a refused reimport keeps the files
-    if before:
-        await tasks.delete_tasks(project.id, [row["id"] for row in before])
+    old = [row["id"] for row in before]
+
+    async def replace() -> None:
+        if old:
+            await tasks.delete_tasks(project.id, old)
+
+    report = await run_import(project, user_id, sources, options, within_publish=replace)  # a refused one keeps the files
     await uploads.announce(uploaded)
     if report.annotation_count:
         await agreement.rescore(project.id, user_id)

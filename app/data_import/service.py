@@ -133,11 +133,13 @@ def checked(batch: list[tuple[Source, str, dict | str]], report: Report) -> list
 
 
 async def run_import(project: Project, user_id: int, sources: list[Source], options: dict[str, Any] | None = None,
-                     progress: Callable[[int, int], Awaitable[None]] | None = None) -> Report:
+                     progress: Callable[[int, int], Awaitable[None]] | None = None,
+                     within_publish: Callable[[], Awaitable[Any]] | None = None) -> Report:
     """Import everything or nothing, whatever happens to the process. One pass checks every item
     and stages the tasks in batches (each its own short transaction, so annotators keep working);
     one problem anywhere and the staged rows are dropped, otherwise one transaction publishes them
-    all (staging.py). `progress(done, total)` is awaited after each staged batch."""
+    all (staging.py). `progress(done, total)` is awaited after each staged batch; `within_publish` runs
+    inside the publishing transaction."""
     started = time.perf_counter()
     options = options or {}
     rules = await rules_for(project, user_id, options)
@@ -166,7 +168,7 @@ async def run_import(project: Project, user_id: int, sources: list[Source], opti
                     await progress(tally.tasks, total)
         if report.error_count:
             raise ImportFailed(report)
-        published = await staging.publish(run, project.id, tally, bool(options.get("return_task_ids")))
+        published = await staging.publish(run, project.id, tally, bool(options.get("return_task_ids")), within_publish)
     except BaseException:
         if upcoming is not None:
             upcoming.cancel()
