@@ -23,6 +23,8 @@ DOCUMENTED = {
     "LABELWELL_COOKIE_SECURE": "`false` (set `true` behind HTTPS)",
     "LABELWELL_UPLOAD_MAX_MB": "`250`",
     "LABELWELL_IMPORT_MAX_TASKS": "`1000000`",
+    "LABELWELL_PDF_MAX_PAGES": "`1000`",
+    "LABELWELL_PDF_MAX_PIXELS": "`40000000` (a page's rendered pixels)",
     "LABELWELL_TASK_LOCK_MINUTES": "`10`",
     "LABELWELL_HOSTNAME": "`http://<host>:<port>` of this server",
     "LABELWELL_ML_BATCH_SIZE": "`100`",
@@ -54,6 +56,8 @@ class Settings:
     cookie_secure: bool
     upload_max_bytes: int
     import_max_tasks: int
+    pdf_max_pages: int  # a longer PDF upload is refused
+    pdf_max_pixels: int  # a page that renders to more pixels than this is refused (a memory bomb)
     task_lock_seconds: int
     ml_batch_size: int
     agreement_sync_annotations: int  # up to this many annotations, a page recomputes the agreement report itself
@@ -118,6 +122,8 @@ def load() -> Settings:
         cookie_secure=env("LABELWELL_COOKIE_SECURE", "false").lower() in ("1", "true", "yes"),
         upload_max_bytes=int(float(env("LABELWELL_UPLOAD_MAX_MB", "250")) * 1024 * 1024),
         import_max_tasks=int(env("LABELWELL_IMPORT_MAX_TASKS", "1000000")),
+        pdf_max_pages=max(1, int(env("LABELWELL_PDF_MAX_PAGES", "1000"))),
+        pdf_max_pixels=max(1, int(env("LABELWELL_PDF_MAX_PIXELS", "40000000"))),
         task_lock_seconds=int(float(env("LABELWELL_TASK_LOCK_MINUTES", "10")) * 60),
         ml_batch_size=max(1, int(env("LABELWELL_ML_BATCH_SIZE", "100"))),
         agreement_sync_annotations=int(env("LABELWELL_AGREEMENT_SYNC_ANNOTATIONS", "20000")),

@@ -10,7 +10,7 @@ from components.base import ACCEPTED, About, Control, Problem
 if TYPE_CHECKING:
     from components.render import RenderContext
 
-OBJECT_TAGS = ("Text", "HyperText", "Image", "Paragraphs", "Table", "Audio", "Video", "Chat", "TimeSeries")
+OBJECT_TAGS = ("Text", "HyperText", "Image", "Paragraphs", "Table", "Audio", "Video", "Chat", "TimeSeries", "Pdf")
 VISIBLE_WHEN = ("region-selected", "choice-selected", "no-region-selected", "choice-unselected")
 IMAGE_KEYS = ("original_width", "original_height", "image_rotation", "item_index", "original_length")  # item level
 
@@ -24,7 +24,8 @@ class Classification(Control):
         "required": "the task cannot be submitted without an answer",
         "requiredMessage": "what to say when it is missing",
         "perRegion": "one answer per region, carrying the region's `id` and geometry",
-        "perItem": ACCEPTED + " (cannot be used with `perRegion`)",
+        "perItem": "on a `<Pdf>`, one answer per page, with the page's 0-based `item_index` (else " + ACCEPTED
+                   + "; cannot be used with `perRegion`)",
         "visibleWhen": "show it only when a region or a choice is (not) selected; a hidden control is neither "
                        "required nor submitted",
         "whenTagName": "the control `visibleWhen` (or `perRegion`) watches",
@@ -92,7 +93,18 @@ class Classification(Control):
 
     # -- results -------------------------------------------------------------------------------
 
+    def paged_target(self, ctx: RenderContext) -> Any:
+        """The paged object (<Pdf>) a `perItem` control answers per page of, if it is one."""
+        target = ctx.config.by_name.get(self.to_names[0]) if self.to_names else None
+        return target if self.flag("perItem") and hasattr(target, "render_per_item") else None
+
+    def render(self, ctx: RenderContext, region: dict | None = None) -> Any:
+        target = self.paged_target(ctx) if region is None else None
+        return target.render_per_item(self, ctx) if target is not None else super().render(ctx, region)
+
     def collect(self, form: dict, ctx: RenderContext, regions: dict[str, dict]) -> list[dict]:
+        if (paged := self.paged_target(ctx)) is not None:
+            return paged.collect_per_item(self, form, ctx)
         if self.per_region:
             return [item for region in regions.values() if region["to_name"] in self.to_names
                     and self.applies_to(region) for item in self._for_region(form, ctx, region)]
@@ -125,6 +137,8 @@ class Classification(Control):
         if self.value_key not in item["value"]:
             raise Problem(f"value has no '{self.value_key}'")
         target = ctx.config.by_name.get(str(item.get("to_name")))
+        if "item_index" in item and hasattr(target, "check_page"):  # one page's answer
+            target.check_page(item["item_index"], ctx, "item_index", 0)
         if self.per_region and hasattr(target, "message_ids"):  # an answer about one message of a <Chat>
             target.check_message_id(item.get("id"), ctx)
         return self.check_value(item["value"][self.value_key], ctx)

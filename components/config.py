@@ -205,13 +205,16 @@ class LabelConfig:
             raise Problem(f"a region names no region control: {raw[:80]!r}")
         return control.region_from_form(item, ctx)
 
-    def check_results(self, results: Any, data: dict[str, Any]) -> tuple[list[str], list[str]]:
-        """Errors (the result cannot be stored) and warnings (stored, but flagged), each naming the item."""
+    def check_results(self, results: Any, data: dict[str, Any],
+                      media: dict[str, dict[str, Any]] | None = None) -> tuple[list[str], list[str]]:
+        """Errors (the result cannot be stored) and warnings (stored, but flagged), each naming the item;
+        `media` (see RenderContext.media) lets results be checked against the files (a PDF's page count)."""
         if not isinstance(results, list):
             return ["the result must be a list of items"], []
         errors: list[str] = []
         warnings: list[str] = []
         ctx = self.context(data, [r for r in results if isinstance(r, dict)])
+        ctx.media = media or {}
         ids = {str(r.get("id")) for r in results if isinstance(r, dict) and r.get("type") != "relation"}
         for index, item in enumerate(results):
             try:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from components import masks
 from components.base import ACCEPTED, About, ObjectTag
 from components.variables import resolve
 
@@ -17,10 +18,16 @@ if TYPE_CHECKING:
 
 SAFE_SRC = re.compile(r"^(https?://|/|data:image/(png|jpeg|gif|webp|bmp|svg\+xml);)", re.I)
 GEOMETRY_TYPES = ("rectanglelabels", "rectangle", "polygonlabels", "polygon", "keypointlabels", "keypoint")
+MASK_TYPES = ("brushlabels", "brush")  # pixel masks: shown as PNGs under the shapes, listed with them
 # the drawing tools in toolbar order: button text and title (naming the key static/image-tools.js binds)
 TOOLS = {"rectangle": ("Box", "Draw boxes (R)"),
          "polygon": ("Polygon", "Draw polygons: click the points, then Enter or the first point; Escape cancels (P)"),
-         "keypoint": ("Point", "Place key points (K)")}
+         "keypoint": ("Point", "Place key points (K)"),
+         "brush": ("Brush", "Paint a mask (B); [ and ] change the brush size")}
+# a brush control also gets these (static/brush-tools.js)
+MASK_TOOLS = [{"tool": "eraser", "text": "Eraser", "title": "Erase from the selected mask (E)", "free": None},
+              {"tool": "fill", "text": "Fill", "title": "Fill a polygon into the mask: click its points, then Enter (F)",
+               "free": None}]
 SAMPLE_IMAGE = ("data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' width='640' height='400'>"
                 "<rect width='640' height='400' fill='%23dfe7f2'/><circle cx='200' cy='200' r='90' fill='%2389a7d3'/>"
                 "<rect x='340' y='120' width='200' height='160' fill='%23f2b880'/></svg>")
@@ -70,9 +77,9 @@ class Image(ObjectTag):
     def view(self, ctx: RenderContext) -> list[dict[str, Any]]:
         """One entry per image shown (a valueList's pages each get one): its address and its regions
         (on a page, those whose item_index is that page's)."""
-        shaped = {str(r.get("id")) for r in ctx.by_to.get(self.name, []) if r.get("type") in GEOMETRY_TYPES}
+        shaped = {str(r.get("id")) for r in ctx.by_to.get(self.name, []) if r.get("type") in GEOMETRY_TYPES + MASK_TYPES}
         # a `labels` result (<Labels> on an image) is drawn only when no shape result shares its id
-        regions = [r for r in ctx.by_to.get(self.name, []) if r.get("type") in GEOMETRY_TYPES
+        regions = [r for r in ctx.by_to.get(self.name, []) if r.get("type") in GEOMETRY_TYPES + MASK_TYPES
                    or (r.get("type") == "labels" and str(r.get("id")) not in shaped)]
         items = []
         for index, src in enumerate(self.sources(ctx.data)):
@@ -81,8 +88,17 @@ class Image(ObjectTag):
             height = next((r.get("original_height") for r in mine if r.get("original_height")), None) or 100
             items.append({"index": index if self.multi else None, "key": f"{self.name}:{index}" if self.multi else self.name,
                           "src": src if SAFE_SRC.match(src) else None, "raw_src": src, "regions": mine,
-                          "width": width, "height": height, "sx": width / 100, "sy": height / 100})
+                          "width": width, "height": height, "sx": width / 100, "sy": height / 100,
+                          "masks": [self._mask(r, ctx) for r in mine if r.get("type") in MASK_TYPES]})
         return items
+
+    @staticmethod
+    def _mask(region: dict[str, Any], ctx: RenderContext) -> dict[str, Any]:
+        """A mask as the page shows it: a PNG in its label's colour, made from the RLE on the server."""
+        width, height = region.get("original_width"), region.get("original_height")
+        if not (isinstance(width, int) and isinstance(height, int)):
+            return {"id": region.get("id"), "src": None, "pixels": 0, "error": "no original_width/original_height"}
+        return {"id": region.get("id"), **masks.shown(region.get("value") or {}, width, height, ctx.color_of(region))}
 
     def page_count(self, data: dict[str, Any]) -> int:
         return len(self.sources(data))
@@ -98,4 +114,4 @@ class Image(ObjectTag):
                 tool = found.setdefault(kind, {"tool": kind, "text": text, "title": title, "free": None})
                 if getattr(control, "labels_optional", False) and tool["free"] is None:
                     tool["free"] = {"control": control.name, "type": control.result_type}
-        return [found[kind] for kind in TOOLS if kind in found]
+        return [found[kind] for kind in TOOLS if kind in found] + (MASK_TOOLS if "brush" in found else [])

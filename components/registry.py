@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from components.audio import Audio
 from components.base import Component
+from components.brush import Brush, BrushLabels
 from components.chat import Chat
 from components.choices import Choice, Choices
 from components.date_time import DateTime
@@ -15,7 +16,9 @@ from components.image_regions import (KeyPoint, KeyPointLabels, Polygon, Polygon
 from components.labels import HyperTextLabels, Label, Labels, ParagraphLabels
 from components.list import List
 from components.number import Number
+from components.ocr_labels import OcrLabels
 from components.pairwise import Pairwise
+from components.pdf import Pdf
 from components.paragraphs import Paragraphs
 from components.ranker import Bucket, Ranker
 from components.rating import Rating
@@ -37,14 +40,14 @@ REGISTRY: dict[str, type[Component]] = {cls.tag: cls for cls in (
     Labels, Label, HyperTextLabels, ParagraphLabels, Choices, Choice, TextArea, Rating, Number, DateTime,
     Taxonomy, RectangleLabels, Rectangle, PolygonLabels, Polygon, KeyPointLabels, KeyPoint, Pairwise,
     Relations, Relation, Audio, Video, VideoRectangle, TimelineLabels, List, Ranker, Bucket, Chat,
-    TimeSeries, Channel, TimeSeriesLabels,
+    TimeSeries, Channel, TimeSeriesLabels, BrushLabels, Brush, Pdf, OcrLabels,
 )}
 REGISTRY["AudioPlus"] = Audio  # Label Studio's older name for <Audio>: the same tag
 
 # Label Studio tags that come later: a config using them gets a clear "not supported yet"
 UNSUPPORTED = frozenset({
-    "ChatMessage", "PDF", "Markdown", "EllipseLabels", "Ellipse", "BrushLabels",
-    "Brush", "MagicWand", "BitmaskLabels", "Bitmask", "VectorLabels", "Vector", "OcrLabels",
+    "ChatMessage", "Markdown", "EllipseLabels", "Ellipse",
+    "MagicWand", "BitmaskLabels", "Bitmask", "VectorLabels", "Vector",
     "VideoVector", "VideoVectorLabels", "Collapse", "Filter", "Repeater", "Shortcut", "ReactCode", "Object3D",
     "Cube", "Panel", "Dialog",
 })

@@ -18,7 +18,8 @@ FOLDER = Path(__file__).resolve().parent / "starters"
 GROUPS: dict[str, tuple[str, ...]] = {
     "Text": ("ner", "text-classification", "sentiment-rating", "two-level-sentiment", "topic-taxonomy",
              "relation-extraction", "event-facts", "pairwise"),
-    "Image": ("image-classification", "bounding-boxes", "outlines-and-points", "ocr", "multi-page-document"),
+    "Image": ("image-classification", "bounding-boxes", "outlines-and-points", "ocr", "multi-page-document",
+              "semantic-segmentation"),
     "Dialogue": ("dialogue-intent", "dialogue-spans"),
     "Ranking": ("answer-buckets", "image-ranking"),
     "Conversations": ("chat-reply-rating", "chat-writing"),
@@ -26,6 +27,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "Audio": ("speech-segments", "audio-classification"),
     "Video": ("video-tracking", "video-frame-spans", "video-classification"),
     "Time series": ("time-series-ranges", "time-series-anomalies"),
+    "Documents": ("pdf-classification", "pdf-ocr"),
 }
 ORDER = tuple(slug for slugs in GROUPS.values() for slug in slugs)
 ID = re.compile(r'\b(id|for)="(lw\d)')

@@ -12,6 +12,7 @@
   const FIT = ZOOMS.indexOf(1);
   const KEYS = { v: 'select', r: 'rectangle', p: 'polygon', k: 'keypoint' };
   const CORNERS = ['nw', 'ne', 'sw', 'se'];
+  const MASK_TOOLS = new Set(['brush', 'eraser', 'fill']);
 
   const state = new Map(); // image name -> { tool, zoom (index in ZOOMS), left, top (scroll), points }
   let current = null;      // the image keys act on: the last one used
@@ -279,6 +280,7 @@
     const frame = e.button === 0 && LW() && e.target.closest('.lw-image-edit .lw-image-frame');
     if (!frame) return;
     const obj = frame.closest('.lw-image'), st = stateOf(keyOf(obj));
+    if (MASK_TOOLS.has(st.tool)) return; // painting: static/brush-tools.js
     const shape = e.target.closest('[data-region]'), handle = e.target.closest('.lw-handle');
     const selected = LW().selected();
     current = keyOf(obj);

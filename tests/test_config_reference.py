@@ -97,8 +97,8 @@ def test_every_starter_validates_and_has_a_group():
         assert s.group in GROUPS, s.slug
         assert config.render(config.sample_task()["data"], readonly=True), s.slug
     used = {n.tag for s in found for n in parse_config(s.xml).nodes}
-    # KeyPointLabels is there; AudioPlus is read as Audio
-    assert set(REGISTRY) - used <= {"Style", "KeyPoint", "AudioPlus"}, set(REGISTRY) - used
+    # KeyPointLabels and BrushLabels are there; AudioPlus is read as Audio
+    assert set(REGISTRY) - used <= {"Style", "KeyPoint", "Brush", "AudioPlus"}, set(REGISTRY) - used
 
 
 # -- in the browser ---------------------------------------------------------------------------------

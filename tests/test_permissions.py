@@ -250,6 +250,8 @@ WORDS = {
     "/settings/users/{user_id:int}/token/{what:str}": {"what": "revoke"},
     "/api/tasks/{task_id:int}/timeseries/{name_of_series:str}": {"name_of_series": "ts"},
     "/schema/{path:str}": {"path": "swagger"},
+    "/data/upload/{project_id:int}/{name:str}/pages/{page:int}": {"page": "1"},  # a PDF's page
+    "/data/upload/{project_id:int}/{name:str}/pages/{page:int}/text": {"page": "1"},
     # the one organization (Label Studio's ids; only 1 exists)
     "/api/organizations/{organization_id:int}": {"organization_id": "1"},
     "/api/organizations/{organization_id:int}/memberships": {"organization_id": "1"},

@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
+import numpy as np
+
+from components.rle import RLEError, decode
+
 IOU_MIN = 0.5  # PASCAL VOC's threshold: below it two shapes are not "the same object"
 
 # Shown in the UI next to each score, so a reader knows what was measured.
@@ -21,12 +25,13 @@ METRICS = {
     "rating": "1 − |difference| / range",
     "number": "1 − |difference| / range",
     "ranking": "(1 + Kendall's τ) / 2 of the order; with buckets, items in the same bucket",
+    "mask_iou": "mask IoU per label (pixels of the union of each label's masks)",
 }
 
 KINDS = {"labels": "span", "hypertextlabels": "span", "paragraphlabels": "span", "choices": "choice",
          "taxonomy": "choice", "rectanglelabels": "box", "rectangle": "box", "polygonlabels": "polygon",
          "polygon": "polygon", "textarea": "text", "rating": "rating", "number": "number",
-         "ranker": "ranking"}
+         "ranker": "ranking", "brushlabels": "mask_iou", "brush": "mask_iou"}
 
 Item = tuple  # (label, geometry): only items with the same label can match
 
@@ -293,6 +298,39 @@ def _ranking_score(a: dict[str, list[str]], b: dict[str, list[str]], label: str 
     return _mean([float(where_a.get(i) == where_b.get(i)) for i in items])
 
 
+# ---- brush masks ----
+
+def _masks(regions: list[dict]) -> dict[str, np.ndarray]:
+    """label -> union of that label's masks; a mask that is not one of its image's size is left out."""
+    union: dict[str, np.ndarray] = {}
+    for region in regions:
+        width, height = region.get("original_width"), region.get("original_height")
+        try:
+            mask = decode(_value(region).get("rle") or [], int(width), int(height))
+        except (RLEError, TypeError, ValueError):
+            continue
+        for label in _value(region).get("brushlabels") or [""]:
+            found = union.get(str(label))
+            union[str(label)] = mask if found is None or found.shape != mask.shape else found | mask
+    return union
+
+
+def _mask_score(a: dict[str, np.ndarray], b: dict[str, np.ndarray], label: str | None) -> float | None:
+    """Mean over labels of the IoU of the two unions: a label neither drew is skipped, one only one drew is 0."""
+    scores = []
+    for name in [label] if label is not None else sorted(a.keys() | b.keys()):
+        x, y = a.get(name), b.get(name)
+        if x is None and y is None:
+            continue
+        if x is None or y is None or x.shape != y.shape:
+            scores.append(0.0)
+            continue
+        union = int((x | y).sum())
+        if union:
+            scores.append(int((x & y).sum()) / union)
+    return _mean(scores)
+
+
 # ---- pairs and tasks ----
 
 # kind -> (items of a region list, similarity of two geometries, least similarity that matches)
@@ -309,6 +347,8 @@ def pair_score(kind: str, a: list[dict], b: list[dict], *, mode: str = "exact",
         return _text_score(_text(a), _text(b))
     if kind == "ranking":
         return _ranking_score(_ranking(a), _ranking(b), label)
+    if kind == "mask_iou":
+        return _mask_score(_masks(a), _masks(b), label)
     if kind == "choice":
         ca, cb = _choices(a), _choices(b)
         return float((label in ca) == (label in cb)) if label is not None else float(ca == cb)
@@ -329,6 +369,8 @@ def _labels_used(kind: str, regions: list[dict]) -> set[str]:
     if kind == "ranking":  # buckets are the labels; a single order has none
         found = _ranking(regions)
         return {k for k, ids in found.items() if ids} if len(found) > 1 else set()
+    if kind == "mask_iou":
+        return set(_masks(regions)) - {""}
     return {item[0] for item in _MATCHED[kind][0](regions)} - {""} if kind in _MATCHED else set()
 
 

@@ -1,5 +1,5 @@
 """Export formats: Label Studio's JSON, JSON_MIN, CSV, TSV, JSONL, CoNLL 2003, COCO, YOLO, Pascal VOC,
-ASR manifest, audio segments and time series ranges as CSV.
+ASR manifest, audio segments and time series ranges as CSV, brush masks as PNG or NumPy files.
 Each writer takes a function that opens the task records (in id order, a batch at a time) and
 yields text or bytes: nothing holds the whole project."""
 
@@ -17,11 +17,14 @@ from pathlib import PurePosixPath
 from typing import Any
 from xml.sax.saxutils import escape
 
+from app.data_export.masks import (MASK_TYPES, SKIPPED_FILE, RLEError, brush_files, coco_mask, label_layers, npy_bytes,
+                                   png_bytes, read_mask)
 from app.data_export.tokens import tokens_and_tags
 from components import LabelConfig
 
 Records = Callable[[], AsyncIterator[dict[str, Any]]]
 IMAGE_TYPES = ("rectanglelabels", "polygonlabels", "keypointlabels")
+COCO_TYPES = (*IMAGE_TYPES, "brushlabels")
 
 
 def dumps(value: Any) -> str:
@@ -159,7 +162,7 @@ async def write_conll(records: Records, config: LabelConfig) -> AsyncIterator[st
 def image_labels(config: LabelConfig) -> list[str]:
     names: list[str] = []
     for control in config.controls:
-        if control.result_type in IMAGE_TYPES:
+        if control.result_type in COCO_TYPES:
             names += [v for v in control.label_values() if v not in names]
     return names
 
@@ -169,7 +172,7 @@ def image_of(record: dict, config: LabelConfig) -> tuple[str, int, int, list[dic
     image = next(o for o in config.objects if o.tag == "Image")
     url = str(record["data"].get(image.get("value", "$image").lstrip("$"), ""))
     done = [a for a in record["annotations"] if not a["was_cancelled"]]
-    shapes = [i for i in (done[0]["result"] if done else []) if i.get("type") in IMAGE_TYPES]
+    shapes = [i for i in (done[0]["result"] if done else []) if i.get("type") in (*IMAGE_TYPES, *MASK_TYPES)]
     width = next((i["original_width"] for i in shapes if i.get("original_width")), None)
     height = next((i["original_height"] for i in shapes if i.get("original_height")), None)
     if (not width or not height) and record.get("_size"):
@@ -216,12 +219,22 @@ async def write_coco(records: Records, config: LabelConfig) -> AsyncIterator[str
         yield ("\n" if first else ",\n") + dumps({"id": record["id"], "file_name": name, "width": width, "height": height})
         first = False
     yield '\n],\n"annotations": ['
-    first, next_id = True, 1
+    first, next_id, skipped = True, 1, []
     async for record in records():
         _, width, height, shapes = image_of(record, config)
         for shape in shapes:
             label = label_of(shape)
             if label not in names:
+                continue
+            if shape["type"] in MASK_TYPES:
+                try:  # a mask of another size than its image's is left out, and listed at the end
+                    mask = coco_mask(read_mask(shape, record.get("_size")))
+                except RLEError as error:
+                    skipped.append(f"task {record['id']} mask {shape.get('id')!r}: {error}")
+                    continue
+                item = {"id": next_id, "image_id": record["id"], "category_id": names.index(label), **mask, "ignore": 0}
+                yield ("\n" if first else ",\n") + dumps(item)
+                first, next_id = False, next_id + 1
                 continue
             x, y, w, h = box_pixels(shape, width, height)
             segmentation = ([[c for p in shape["value"]["points"] for c in (p[0] * width / 100, p[1] * height / 100)]]
@@ -230,7 +243,7 @@ async def write_coco(records: Records, config: LabelConfig) -> AsyncIterator[str
                     "area": w * h, "iscrowd": 0, "ignore": 0, "segmentation": segmentation}
             yield ("\n" if first else ",\n") + dumps(item)
             first, next_id = False, next_id + 1
-    yield "\n]}\n"
+    yield "\n]" + (',\n"skipped_masks": ' + dumps(skipped) if skipped else "") + "}\n"
 
 
 async def zipped(files: AsyncIterator[tuple[str, str]]) -> AsyncIterator[bytes]:
@@ -242,6 +255,31 @@ async def zipped(files: AsyncIterator[tuple[str, str]]) -> AsyncIterator[bytes]:
         spool.seek(0)
         while chunk := spool.read(1 << 20):
             yield chunk
+
+
+async def write_brush_png(records: Records, config: LabelConfig) -> AsyncIterator[bytes]:
+    async for chunk in zipped(brush_files(records, "png", png_bytes)):
+        yield chunk
+
+
+async def write_masks_png(records: Records, config: LabelConfig) -> AsyncIterator[bytes]:
+    """For training: each image's masks merged per label, one PNG per image and label."""
+    async def files() -> AsyncIterator[tuple[str, bytes | str]]:
+        skipped: list[str] = []
+        async for record in records():
+            name, _, _, shapes = image_of(record, config)
+            for label, mask in label_layers(record, [s for s in shapes if s["type"] in MASK_TYPES], skipped):
+                yield f"{unique_stem(name, record)}/{label}.png", png_bytes(mask)
+        if skipped:
+            yield SKIPPED_FILE, "Masks left out (not a mask of the image's size):\n" + "\n".join(skipped) + "\n"
+
+    async for chunk in zipped(files()):
+        yield chunk
+
+
+async def write_brush_numpy(records: Records, config: LabelConfig) -> AsyncIterator[bytes]:
+    async for chunk in zipped(brush_files(records, "npy", npy_bytes)):
+        yield chunk
 
 
 async def write_yolo(records: Records, config: LabelConfig) -> AsyncIterator[bytes]:
@@ -432,8 +470,8 @@ FORMATS = {f.name: f for f in (
     Format("JSONL", "JSON Lines: one task record per line", "application/x-ndjson", "jsonl", write_jsonl),
     Format("CONLL2003", "CoNLL 2003 (text spans)", "text/plain", "conll", write_conll,
            lambda c: single_key(c) and has(c, "Text", "labels")),
-    Format("COCO", "COCO (boxes and polygons)", "application/json", "json", write_coco,
-           lambda c: single_key(c) and has(c, "Image", *IMAGE_TYPES)),
+    Format("COCO", "COCO (boxes, polygons and brush masks as RLE)", "application/json", "json", write_coco,
+           lambda c: single_key(c) and has(c, "Image", *COCO_TYPES)),
     Format("YOLO", "YOLO (boxes), zipped", "application/zip", "zip", write_yolo,
            lambda c: single_key(c) and has(c, "Image", "rectanglelabels")),
     Format("VOC", "Pascal VOC (boxes), zipped", "application/zip", "zip", write_voc,
@@ -444,6 +482,13 @@ FORMATS = {f.name: f for f in (
            "csv", write_audio_segments, lambda c: any(has(c, tag, "labels") for tag in AUDIO_TAGS)),
     Format("TIMESERIES_RANGES_CSV", "Time series ranges: a CSV row per range or instant, with its labels",
            "text/csv", "csv", write_time_series_ranges, lambda c: has(c, "TimeSeries", "timeserieslabels")),
+    Format("BRUSH_TO_PNG", "Brush masks as PNG images (one per mask, 0/255 grayscale), zipped", "application/zip",
+           "zip", write_brush_png, lambda c: has(c, "Image", *MASK_TYPES)),
+    Format("MASKS_PNG", "Masks per image and label: a folder per image, a PNG per label (its masks merged, 0/255), "
+           "from the image's first finished annotation, zipped", "application/zip", "zip", write_masks_png,
+           lambda c: has(c, "Image", *MASK_TYPES)),
+    Format("BRUSH_TO_NUMPY", "Brush masks as NumPy 2-D arrays (.npy, one per mask), zipped", "application/zip",
+           "zip", write_brush_numpy, lambda c: has(c, "Image", *MASK_TYPES)),
 )}
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-TAGS = {"audio": ("audio", "audioplus"), "video": ("video",), "file": ("timeseries",)}
+TAGS = {"audio": ("audio", "audioplus"), "video": ("video",), "file": ("timeseries",), "pdf": ("pdf",)}
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 

@@ -87,6 +87,8 @@ def format_of(name: str) -> str | None:
         return "audio"
     if ext in VIDEO_TYPES:
         return "video"
+    if ext == "pdf":
+        return "pdf"
     return "image" if ext in IMAGE_TYPES else None
 
 

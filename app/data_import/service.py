@@ -32,7 +32,7 @@ class Source:
     """One file (or the request body) to import."""
 
     name: str
-    fmt: str  # json, jsonl, csv, tsv, txt, image, audio, video, file (a CSV/TSV/TXT as one task), body
+    fmt: str  # json, jsonl, csv, tsv, txt, image, audio, video, pdf, file (a CSV/TSV/TXT as one task), body
     path: Path | None = None
     body: Any = None
     upload_id: int | None = None
@@ -72,7 +72,7 @@ def raw_items(source: Source, rules: Rules) -> Iterator[tuple[str, Any]]:
         return readers.body_items(source.body)
     if source.fmt == "image":
         return iter([("file", {rules.required_keys[0]: source.url})])
-    if source.fmt in ("audio", "video", "file"):
+    if source.fmt in ("audio", "video", "file", "pdf"):
         return iter([("file", {rules.media_keys[source.fmt]: source.url})])
     return readers.items(source.path, source.fmt, rules.required_keys[0] if rules.required_keys else None)
 

@@ -16,6 +16,7 @@ from app.projects import service as projects
 from app.tables import (Annotation, Prediction, Project, Review, Task,
                         TaskLock, User)
 from app.tasks import counters
+from app.uploads.service import media_of
 from app.webhooks import outbox as webhooks
 from components import parse_config
 
@@ -71,8 +72,8 @@ async def list_tasks(project: Project, page: int, size: int, after: int | None =
     return await query.output(load_json=True)
 
 
-def check_result(project: Project, task: Task, result: Any) -> list:
-    errors, _ = parse_config(project.label_config).check_results(result, task.data)
+def check_result(project: Project, task: Task, result: Any, media: dict | None = None) -> list:
+    errors, _ = parse_config(project.label_config).check_results(result, task.data, media)
     if errors:
         raise InputError({"result": errors})
     return result
@@ -176,7 +177,7 @@ async def may_set_ground_truth(user: User, project: Project, fields: dict[str, A
 
 async def create_annotation(user: User, task: Task, project: Project, data: dict[str, Any]) -> Annotation:
     fields = annotation_fields(data, partial=False)
-    check_result(project, task, fields["result"])
+    check_result(project, task, fields["result"], await media_of(task.data))  # checked against the files (a PDF's pages)
     if fields.get("ground_truth"):
         await may_set_ground_truth(user, project, fields)
     annotation = Annotation(task=task.id, project=project.id, completed_by=user.id, **fields)
@@ -217,7 +218,7 @@ async def update_annotation(user: User, annotation: Annotation, project: Project
     fields = annotation_fields(data, partial=True)
     await may_set_ground_truth(user, project, fields)
     if "result" in fields:
-        check_result(project, task, fields["result"])
+        check_result(project, task, fields["result"], await media_of(task.data))
     fields["updated_at"] = now()
     if "result" in fields and annotation.review_state in ("accepted", "rejected"):
         fields.update(review_state="", review_comment="")  # changed work goes back to review

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from app.jobs import JobFailed, handler
-from app.uploads import waveform
+from app.uploads import pdf_pages, waveform
 
 if TYPE_CHECKING:
     from app.tables import Job
@@ -28,3 +29,12 @@ async def audio_spectrogram(job: Job) -> dict[str, Any]:
     if path is None:
         raise JobFailed("No spectrogram: the upload is no longer stored", {"error": "missing"})
     return await waveform.compute_spectrogram(path)
+
+
+@handler(pdf_pages.KIND)
+async def pdf_render(job: Job) -> dict[str, Any]:
+    """Render a stored PDF upload's pages and text layer once, page 1 first (see app/uploads/pdf_pages.py)."""
+    path = waveform.stored_path(str((job.params or {}).get("file", "")))
+    if path is None:
+        raise JobFailed("No pages: the upload is no longer stored", {"error": "missing"})
+    return await asyncio.to_thread(pdf_pages.render_all, path)

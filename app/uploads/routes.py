@@ -54,6 +54,25 @@ async def upload_spectrogram(request: Request, project_id: int, name: str) -> Re
     return ranged_file(path, None, None, "image/png", True, {**SERVED, "Cache-Control": "private, max-age=3600"})
 
 
+@get("/data/upload/{project_id:int}/{name:str}/pages/{page:int}")
+async def upload_pdf_page(request: Request, project_id: int, name: str, page: int) -> Response:
+    """Page `page` (1-based) of a PDF upload as a PNG the worker rendered, with the upload's own access
+    rules: 404 until it is rendered (the workspace retries)."""
+    path = await uploads.served_pdf_page(user_of(request), project_id, name, page, words=False)
+    if path is None:
+        raise NotFoundException("No such page (being rendered, or not a PDF upload)")
+    return ranged_file(path, None, None, "image/png", True, {**SERVED, "Cache-Control": "private, max-age=86400"})
+
+
+@get("/data/upload/{project_id:int}/{name:str}/pages/{page:int}/text")
+async def upload_pdf_text(request: Request, project_id: int, name: str, page: int) -> Response:
+    """The words of a PDF upload's page with their boxes (fractions 0-1 of the page), for OCR text capture."""
+    path = await uploads.served_pdf_page(user_of(request), project_id, name, page, words=True)
+    if path is None:
+        raise NotFoundException("No text for this page (being rendered, or not a PDF upload)")
+    return ranged_file(path, None, None, "application/json", False, {**SERVED, "Cache-Control": "private, max-age=86400"})
+
+
 @get(both("/tasks/{task_id:int}/presign"))
 async def presign(request: Request, api_task: tuple[Task, Project]) -> Redirect:
     """Where an ML backend resolves a file of a task that is not a plain upload. Only a URI that
@@ -82,4 +101,4 @@ async def local_file(request: Request) -> Response:
                        kind in uploads.INLINE, dict(SERVED))
 
 
-ROUTES = [upload_serve, upload_peaks, upload_spectrogram, presign, local_file]
+ROUTES = [upload_serve, upload_peaks, upload_spectrogram, upload_pdf_page, upload_pdf_text, presign, local_file]

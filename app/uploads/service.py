@@ -21,7 +21,7 @@ from app.errors import InputError
 from app.projects import service as projects
 from app.settings import settings
 from app.tables import FileUpload, Task
-from app.uploads import mediainfo, waveform
+from app.uploads import mediainfo, pdf_pages, waveform
 
 if TYPE_CHECKING:
     from litestar.datastructures import UploadFile
@@ -76,6 +76,8 @@ async def announce(uploaded: list[FileUpload]) -> None:
     for upload in uploaded:
         if upload.sample_rate:
             await waveform.ask(upload.file, upload.project, waveform.KIND, upload.channels)
+        elif upload.content_type == "application/pdf":
+            await pdf_pages.ask(upload.file, upload.project)  # its pages as pictures, page 1 first
 
 
 async def _write(path: Path, name: str, chunks: AsyncIterator[bytes]) -> dict[str, Any]:
@@ -102,6 +104,8 @@ async def described_file(path: Path, name: str) -> dict[str, Any]:
     """What a stored file is: its content type, and its size, length and frames when it has them."""
     if format_of(name) in ("audio", "video"):
         return await mediainfo.probe(path, name, name.rsplit(".", 1)[-1].lower())
+    if format_of(name) == "pdf":
+        return {**await pdf_pages.probe(path, name), **mediainfo.NO_MEDIA_INFO}
     content_type, width, height = describe(path, name)
     return {"content_type": content_type, "width": width, "height": height, **mediainfo.NO_MEDIA_INFO}
 
@@ -123,6 +127,7 @@ async def forget(uploaded: list[FileUpload]) -> None:
     for upload in uploaded:
         path_of(upload).unlink(missing_ok=True)
         waveform.forget(path_of(upload))
+        pdf_pages.forget(path_of(upload))
     await FileUpload.delete().where(FileUpload.id.is_in([u.id for u in uploaded] or [0]))
 
 
@@ -131,7 +136,7 @@ def describe(path: Path, name: str) -> tuple[str, int | None, int | None]:
     if fmt is None:
         raise InputError({"file": [f"{name}: this kind of file cannot be imported; use JSON, JSONL, CSV, TSV, TXT, "
                                    "an image (PNG, JPEG, WebP, GIF, BMP), audio (WAV, MP3, FLAC, OGG, M4A) or video "
-                                   "(MP4, WebM, MOV)."]})
+                                   "(MP4, WebM, MOV) or a PDF."]})
     if fmt != "image":
         return TEXT_TYPES[fmt], None, None
     try:
@@ -206,6 +211,8 @@ async def media_of(data: object) -> dict[str, dict[str, Any]]:
     for row in rows:
         if row["sample_rate"]:  # audio: where its waveform's peaks are, or why not (asked for when missing)
             found[wanted[row["file"]]].update(await waveform.state(row["file"], wanted[row["file"]], row["channels"]))
+        elif row["file"].lower().endswith(".pdf"):  # a PDF: its page count and sizes (rendered when missing)
+            found[wanted[row["file"]]].update(await pdf_pages.state(row["file"]))
     return found
 
 
@@ -222,6 +229,18 @@ async def served_spectrogram(user: User, project_id: int, name: str) -> Path | N
     if found is None or not found[0].sample_rate:
         return None
     return await waveform.spectrogram(found[1], found[0].file)
+
+
+async def served_pdf_page(user: User, project_id: int, name: str, page: int, words: bool) -> Path | None:
+    """Page `page` (1-based) of a stored PDF the user may see, as a picture or its words, once rendered."""
+    found = await served(user, project_id, name)
+    if found is None or found[0].content_type != "application/pdf" or page < 1:
+        return None
+    path = (pdf_pages.text_path if words else pdf_pages.page_path)(found[1], page)
+    known = pdf_pages.manifest(found[1])
+    if not path.is_file() and (known is None or page <= known["pages"]):
+        await pdf_pages.ask(found[0].file, project_id)  # a page it has, missing: rendered (again) by the worker
+    return path if path.is_file() else None
 
 
 def uri_in(data: object, fileuri: str) -> str | None:
@@ -304,6 +323,7 @@ async def delete_uploads(project_id: int, ids: list[int] | None) -> int:
     for row in gone:  # after the commit: a rolled-back delete keeps its files
         (settings.upload_dir / row["file"]).unlink(missing_ok=True)
         waveform.forget(settings.upload_dir / row["file"])
+        pdf_pages.forget(settings.upload_dir / row["file"])
     return len(gone)
 
 
@@ -326,6 +346,7 @@ async def replace(upload: FileUpload, name: str, chunks: AsyncIterator[bytes]) -
             if changed:
                 os.replace(part, path)  # inside the transaction: a failed move changes nothing
                 waveform.forget(path)  # the old file's peaks
+                pdf_pages.forget(path)  # and pages
     finally:
         part.unlink(missing_ok=True)
     if changed and described.get("sample_rate"):

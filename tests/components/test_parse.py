@@ -47,8 +47,8 @@ def test_errors_name_line_tag_and_attribute(xml, line, tag, attribute, words):
 
 
 def test_unsupported_label_studio_tag_is_named_with_the_supported_list():
-    error = errors_of('<View><PDF name="v" value="$doc"/></View>')[0]
-    assert "<PDF> is a Label Studio tag Labelwell does not support yet" in error.message
+    error = errors_of('<View><Markdown name="v" value="$doc"/></View>')[0]
+    assert "<Markdown> is a Label Studio tag Labelwell does not support yet" in error.message
     for tag in ("Text", "RectangleLabels", "Taxonomy"):
         assert tag in error.message
 
