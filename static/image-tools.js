@@ -426,6 +426,16 @@
     if (obj) applyZoom(obj);
   }, true);
 
+  // a PDF page shown as an image (`<Image valueList>` over a PDF upload) answers 404 until the worker
+  // has rendered it (the request asks for it): try again every second, for a minute
+  document.addEventListener('error', (e) => {
+    const pic = e.target.tagName === 'IMG' && e.target.closest('.lw-image-frame') && e.target;
+    const src = pic && pic.getAttribute('src');
+    if (!src || !/^\/data\/upload\/.+\/pages\/\d+(\?|$)/.test(src) || Number(pic.dataset.tries || 0) >= 60) return;
+    pic.dataset.tries = Number(pic.dataset.tries || 0) + 1;
+    setTimeout(() => { if (pic.isConnected) pic.src = `${src.replace(/\?.*$/, '')}?retry=${pic.dataset.tries}`; }, 1000);
+  }, true);
+
   function restore() {
     for (const obj of objects()) {
       applyTool(obj);

@@ -7,7 +7,9 @@
   'use strict';
   const MIN_DRAG = 3;  // screen px: a shorter press is a click
   const RETRY = 1000;  // ms between tries for a page not rendered yet
+  const ZOOMS = [0.5, 0.75, 1, 1.25, 1.5, 2, 3];  // of the fitted width
   const pageOf = new Map();  // document name -> page shown (1-based)
+  const zoomOf = new Map();  // document name -> index in ZOOMS
   const words = new Map();   // page text address -> Promise of its words
   let drag = null, current = null;
   const LW = () => window.Labelwell;
@@ -67,8 +69,26 @@
   document.addEventListener('error', (e) => { if (isPage(e.target)) retry(e.target); }, true);
   document.addEventListener('load', (e) => { if (isPage(e.target)) loaded(e.target); }, true);
 
+  // the page's width: the column's at Fit, a multiple of it zoomed (the viewport scrolls)
+  function zoom(obj, step) {
+    const name = obj.dataset.name, at = zoomOf.has(name) ? zoomOf.get(name) : ZOOMS.indexOf(1);
+    const next = step === 0 ? ZOOMS.indexOf(1) : Math.min(ZOOMS.length - 1, Math.max(0, at + step));
+    zoomOf.set(name, next);
+    current = name;
+    note(obj, `Zoom ${Math.round(applyZoom(obj) * 100)} %`);
+  }
+  function applyZoom(obj) {
+    const frame = obj.querySelector('.lw-pdf-frame'), viewport = obj.querySelector('.lw-pdf-viewport');
+    const z = ZOOMS[zoomOf.has(obj.dataset.name) ? zoomOf.get(obj.dataset.name) : ZOOMS.indexOf(1)];
+    if (!frame || !viewport) return z;
+    frame.toggleAttribute('data-zoom', z !== 1);
+    frame.style.width = z === 1 ? '' : `${Math.round(Math.min(900, viewport.clientWidth || 900) * z)}px`;
+    return z;
+  }
+
   function restore() {
     for (const obj of docs()) {
+      applyZoom(obj);
       show(obj, pageOf.get(obj.dataset.name) || 1);
       // the page count is not known yet (the worker is reading the file): ask again shortly
       if (!pages(obj) && obj.dataset.state !== 'failed' && !obj.dataset.waiting) {
@@ -85,6 +105,13 @@
       show(e.target.closest('.lw-pdf'), parseInt(e.target.value, 10));
       return;
     }
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && ['+', '=', '-', '0'].includes(e.key) && !typing(e.target)) {
+      const obj = docs().find((o) => o.dataset.name === current) || docs()[0];
+      if (!obj || !obj.querySelector('[data-pdf-zoom]')) return;
+      e.preventDefault();  // not the browser's page zoom
+      zoom(obj, { '+': 1, '=': 1, '-': -1, 0: 0 }[e.key]);
+      return;
+    }
     if ((e.key !== 'PageDown' && e.key !== 'PageUp') || e.altKey || e.ctrlKey || e.metaKey || typing(e.target)) return;
     const obj = docs().find((o) => o.dataset.name === current) || docs()[0];
     if (!obj) return;
@@ -92,6 +119,8 @@
     show(obj, (pageOf.get(obj.dataset.name) || 1) + (e.key === 'PageDown' ? 1 : -1));
   });
   document.addEventListener('click', (e) => {
+    const zoomButton = e.target.closest('.lw-pdf [data-pdf-zoom]');
+    if (zoomButton) { zoom(zoomButton.closest('.lw-pdf'), { in: 1, out: -1, fit: 0 }[zoomButton.dataset.pdfZoom]); return; }
     const button = e.target.closest('.lw-pdf [data-pdf=prev], .lw-pdf [data-pdf=next]');
     if (!button) return;
     const obj = button.closest('.lw-pdf');

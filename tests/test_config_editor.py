@@ -25,12 +25,12 @@ def test_validate_api_answers_valid_with_the_data_keys(api):
 
 
 def test_validate_api_lists_every_error_with_its_place(api):
-    config = '<View>\n<Labels name="l" toName="nothing"/>\n<Choices name="c" toName="t" choice="maybe"><Choice value="a"/></Choices>\n<Text name="t" value="$t"/>\n<PDF name="v" value="$v"/>\n</View>'
+    config = '<View>\n<Labels name="l" toName="nothing"/>\n<Choices name="c" toName="t" choice="maybe"><Choice value="a"/></Choices>\n<Text name="t" value="$t"/>\n<Markdown name="v" value="$v"/>\n</View>'
     response = api.post("/api/projects/validate", json={"label_config": config})
     assert response.status_code == 400
     body = response.json()
     places = {(e["line"], e["tag"], e["attribute"]) for e in body["errors"]}
-    assert {(2, "Labels", "toName"), (3, "Choices", "choice"), (5, "PDF", None)} <= places
+    assert {(2, "Labels", "toName"), (3, "Choices", "choice"), (5, "Markdown", None)} <= places
     assert any("does not support yet" in m for m in body["validation_errors"]["label_config"])
 
 

@@ -69,11 +69,11 @@ def tasks_of(api: httpx.Client, project_id: int) -> list[dict]:
 def test_the_data_key_is_the_configs_audio_or_video_value():
     both = '<View><AudioPlus name="a" value="$speech"/><!-- a note --><Video name="v" value="$film"/></View>'
     # "file": where a file that is one task goes (a CSV read as a time series, tests/test_time_series_import.py)
-    assert media_keys(both, ["speech", "film"]) == {"audio": "speech", "video": "film", "file": "file"}
+    assert media_keys(both, ["speech", "film"]) == {"audio": "speech", "video": "film", "file": "file", "pdf": "pdf"}
     assert media_keys('<View><Audio name="a" value="$sound"/><Text name="t" value="$text"/></View>',
                       ["sound", "text"])["audio"] == "sound"
-    assert media_keys(CONFIG, ["clip"]) == {"audio": "clip", "video": "clip", "file": "clip"}  # the single key, as for an image
-    assert media_keys("<View></View>", []) == {"audio": "audio", "video": "video", "file": "file"}  # Label Studio's names
+    assert media_keys(CONFIG, ["clip"]) == {"audio": "clip", "video": "clip", "file": "clip", "pdf": "clip"}  # the single key, as for an image
+    assert media_keys("<View></View>", []) == {"audio": "audio", "video": "video", "file": "file", "pdf": "pdf"}  # Label Studio's names
     series = '<View><TimeSeries name="ts" value="$csv"><Channel column="v"/></TimeSeries><Text name="t" value="$note"/></View>'
     assert media_keys(series, ["csv", "note"])["file"] == "csv"
 

@@ -4,12 +4,15 @@ message naming the file, and <OcrLabels>/perItem results checked as Label Studio
 
 from __future__ import annotations
 
+import io
 import random
 import time
 from pathlib import Path
 
+import lxml.html
 import pytest
 from fpdf import FPDF
+from PIL import Image
 
 from tests.helpers import browser
 
@@ -133,3 +136,36 @@ def test_per_page_answers_carry_the_page(api, pdf_project):
 def test_the_gallery_templates_are_accepted_verbatim(api):
     for xml in (OCR, CLASSIFY):
         assert api.post("/api/projects/validate", json={"label_config": xml}).status_code == 200
+
+
+PAGES_AS_IMAGES = """<View>
+  <Image name="page" valueList="$pages"/>
+  <RectangleLabels name="box" toName="page"><Label value="Signature"/></RectangleLabels>
+</View>"""
+
+
+def test_a_pdf_in_a_multi_page_image_project_is_its_pages(server, api, pdf_project):
+    """Label Studio's community way with documents: <Image valueList> over the pages as pictures."""
+    project, task = pdf_project(PAGES_AS_IMAGES)
+    pages = task["data"]["pages"]
+    assert len(pages) == 3 and all(p.endswith(f"invoice.pdf/pages/{n}") for n, p in enumerate(pages, 1))
+    for address in pages:
+        assert wait_for(api, address).content[:4] == b"\x89PNG"
+    with Image.open(io.BytesIO(api.get(pages[1]).content)) as picture:
+        width, height = picture.size
+    box = {"id": "s1", "from_name": "box", "to_name": "page", "type": "rectanglelabels", "item_index": 1,
+           "original_width": width, "original_height": height, "image_rotation": 0,
+           "value": {"x": 10, "y": 20, "width": 30, "height": 5, "rotation": 0, "rectanglelabels": ["Signature"]}}
+    assert api.post(f"/api/tasks/{task['id']}/annotations", json={"result": [box]}).status_code == 201
+    shown = lxml.html.fromstring(api.get(f"/projects/{project['id']}/label/{task['id']}").text)
+    assert [img.get("src") for img in shown.cssselect(".lw-image-frame img")] == pages
+    assert shown.cssselect('[data-key="page:1"] [data-testid="shape-s1"]')  # the box is on page 2
+
+
+def test_a_page_asked_for_is_rendered_next(api, pdf_project):
+    """A jump to the last page of a long PDF still being rendered does not wait for the pages before it."""
+    project, task = pdf_project(OCR, pages=120)
+    address = task["data"]["pdf"]
+    assert wait_for(api, f"{address}/pages/120").content[:4] == b"\x89PNG"
+    assert api.get(f"{address}/pages/100").status_code == 404  # the worker went on to page 120 out of order
+    assert wait_for(api, f"{address}/pages/100", timeout=120).status_code == 200  # and then on with the rest

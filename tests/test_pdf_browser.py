@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers import accessibility_problems
-from tests.test_pdf import A4, CLASSIFY, KNOWN, OCR, make_pdf, the_task, upload, wait_for
+from tests.test_pdf import A4, CLASSIFY, KNOWN, OCR, PAGES_AS_IMAGES, make_pdf, the_task, upload, wait_for
 from tests.test_workspace_browser import annotations, start_labelling
 
 
@@ -65,7 +65,11 @@ def test_pdf_ocr_template_box_gets_the_text_under_it(page, server, api, pdf_task
     expect(page.get_by_test_id("pdf-status")).to_have_text("Page 2 of 3")
     expect(page.locator(".lw-pdf-page")).to_have_attribute("data-loaded", "2")
     page.get_by_test_id("label-Typo").click()
+    fitted = page.locator(".lw-pdf-page").bounding_box()
+    page.get_by_test_id("pdf-zoom-in").click()  # zoomed, boxes are still fractions of the page
+    expect(page.get_by_test_id("pdf-note")).to_have_text("Zoom 125 %")
     box = page.locator(".lw-pdf-page").bounding_box()
+    assert abs(box["width"] / fitted["width"] - 1.25) < 0.02
     # a box a little larger than the two words, as fractions of the page
     x0, y0 = invoice["x"] - 0.01, invoice["y"] - 0.01
     x1, y1 = number["x"] + number["width"] + 0.01, max(invoice["y"] + invoice["height"], number["y"] + number["height"]) + 0.01
@@ -125,3 +129,24 @@ def test_per_page_answers_in_the_workspace(page, server, api, pdf_task):
     answers = sorted((r["from_name"], r["item_index"], r["value"].get("choices") or r["value"].get("text"))
                      for r in stored["result"])
     assert answers == [("kind", 0, ["Text"]), ("kind", 2, ["Blank"]), ("note", 2, ["the last page"])]
+
+
+def test_pdf_pages_as_images_appear_once_the_worker_has_drawn_them(page, server, api, worker, make_project,
+                                                                    make_user):
+    """<Image valueList> over a PDF upload: a page not rendered yet (here: its picture removed) is asked
+    for, drawn by the worker, and shown without a reload; boxes drawn on it are kept per page."""
+    project, user = make_project(label_config=PAGES_AS_IMAGES), make_user()
+    assert upload(api, project["id"], "scan.pdf", make_pdf(3)).status_code == 201
+    api.post(f"/api/projects/{project['id']}/members", json={"user": user["id"]})
+    pages = the_task(api, project["id"])["data"]["pages"]
+    for address in pages:
+        wait_for(api, address)
+    (first,) = [p for p in server.data_dir.rglob("page-1.png")
+                if p.parent.name.endswith("scan.pdf.pages") and p.parent.parent.name == str(project["id"])]
+    first.unlink()
+    start_labelling(page, project, user)
+    picture = page.locator('[data-key="page:0"] .lw-image-frame img')
+    page.wait_for_function("img => img.naturalWidth > 0", arg=picture.element_handle(), timeout=30_000)
+    assert int(picture.get_attribute("data-tries")) >= 1  # it failed first, and was tried again
+    assert first.is_file()
+    expect(page.get_by_text("Page 3 of 3")).to_be_visible()

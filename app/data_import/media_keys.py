@@ -1,7 +1,9 @@
 """Which data key an uploaded audio or video file fills: the value of the config's `<Audio>`
 (`<AudioPlus>`) or `<Video>`, as Label Studio does; else the config's single data key, as for an
 image; else `audio` / `video`. A CSV/TSV/TXT imported as one task (a time series) fills the value of
-a `<TimeSeries valueType="url">` the same way (kind `file`)."""
+a `<TimeSeries valueType="url">` the same way (kind `file`). A PDF fills a `<Pdf>`'s key; with no
+`<Pdf>` but an `<Image valueList="$key">`, it becomes that image's list of pages (kind `pages`), Label
+Studio's way of labelling documents as multi-page images."""
 
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fals
 def media_keys(label_config: str, required_keys: list[str]) -> dict[str, str]:
     """{"audio": key, "video": key, "file": key} for this config: the first matching tag's `$key` wins."""
     fallback = {kind: required_keys[0] if len(required_keys) == 1 else kind for kind in TAGS}
-    return {**fallback, **tagged_keys(label_config)}
+    tagged = tagged_keys(label_config)
+    if "pdf" in tagged:
+        tagged.pop("pages", None)
+    return {**fallback, **tagged}
 
 
 def tagged_keys(label_config: str) -> dict[str, str]:
@@ -25,6 +30,9 @@ def tagged_keys(label_config: str) -> dict[str, str]:
     tagged: dict[str, str] = {}
     for element in root.iter(etree.Element):  # not comments
         value = element.get("value", "")
+        pages = element.get("valueList", "")
+        if element.tag.lower() == "image" and pages.startswith("$") and len(pages) > 1:
+            tagged.setdefault("pages", pages[1:])
         if element.get("valueType", "url") != "url":  # a <TimeSeries> whose data is in the task, not a file
             continue
         for kind, tags in TAGS.items():

@@ -20,6 +20,7 @@ from app.data_import.media_keys import media_keys
 from app.data_import.normalize import ItemError, Rules, normalize
 from app.settings import settings
 from app.tables import FileUpload, Project, Task, User
+from app.uploads import pdf_pages
 from components import parse_config
 
 BATCH = 2000
@@ -72,6 +73,8 @@ def raw_items(source: Source, rules: Rules) -> Iterator[tuple[str, Any]]:
         return readers.body_items(source.body)
     if source.fmt == "image":
         return iter([("file", {rules.required_keys[0]: source.url})])
+    if source.fmt == "pdf" and "pages" in rules.media_keys:  # a document as multi-page images
+        return iter([("file", {rules.media_keys["pages"]: pdf_pages.page_urls(source.path, source.url)})])
     if source.fmt in ("audio", "video", "file", "pdf"):
         return iter([("file", {rules.media_keys[source.fmt]: source.url})])
     return readers.items(source.path, source.fmt, rules.required_keys[0] if rules.required_keys else None)

@@ -86,6 +86,13 @@ def manifest(stored: Path) -> dict[str, Any] | None:
         return None
 
 
+def page_urls(stored: Path | None, url: str | None) -> list[str]:
+    """The addresses of a PDF upload's page images (known from the manifest kept at upload), for an
+    `<Image valueList>`: each serves once the worker has rendered it."""
+    found = manifest(stored) if stored else None
+    return [f"{url}/pages/{n}" for n in range(1, (found or {}).get("pages", 0) + 1)]
+
+
 async def ask(file: str, project_id: int | None) -> None:
     """Queue the rendering of a stored PDF upload (once: a queued one is not asked for again until stale)."""
     folder = settings.upload_dir.resolve()
@@ -100,6 +107,23 @@ async def ask(file: str, project_id: int | None) -> None:
     await jobs.enqueue(KIND, project_id=project_id, user_id=None, params={"file": file}, quiet=True)
 
 
+def want_path(stored: Path, page: int) -> Path:
+    return folder_of(stored) / f"wanted-{page}"
+
+
+def want(stored: Path, page: int) -> None:
+    """Someone is waiting for this page: the rendering job takes it next (a jump to page 150 of a
+    document still being rendered waits for one page, not for 149)."""
+    with contextlib.suppress(OSError):
+        want_path(stored, page).touch()
+
+
+def _next_page(stored: Path, pending: list[int]) -> int:
+    """The page to render next: one someone is waiting for, else the first still missing."""
+    wanted = {int(p.name[7:]) for p in folder_of(stored).glob("wanted-*") if p.name[7:].isdigit()}
+    return next((n for n in pending if n in wanted), pending[0])
+
+
 def render_all(stored: Path) -> dict[str, Any]:
     """The worker's job: every missing page rendered, page 1 first (blocking; run in a thread)."""
     started = time.monotonic()
@@ -110,15 +134,17 @@ def render_all(stored: Path) -> dict[str, Any]:
         raise jobs.JobFailed(f"No pages for {stored.name}: it {exc}", {"error": str(exc)}) from None
     _write_atomic(manifest_path(stored), json.dumps({"pages": len(sizes), "sizes": sizes}).encode())
     doc, done = pdf_probe.open_document(str(stored)), 0
+    pending = [n for n in range(1, len(sizes) + 1) if not (page_path(stored, n).is_file() and text_path(stored, n).is_file())]
     try:
-        for page in range(1, len(sizes) + 1):
+        while pending:
+            page = _next_page(stored, pending)
+            pending.remove(page)
             picture, text = page_path(stored, page), text_path(stored, page)
-            if picture.is_file() and text.is_file():
-                continue
             parts = [p.with_name(f"{p.name}.{os.getpid()}.part") for p in (picture, text)]
             pdf_probe.render_page(doc, page - 1, str(parts[0]), str(parts[1]))
             os.replace(parts[1], text)
             os.replace(parts[0], picture)  # the picture last: a page is there when its picture is
+            want_path(stored, page).unlink(missing_ok=True)
             done += 1
     finally:
         doc.close()

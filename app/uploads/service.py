@@ -239,7 +239,8 @@ async def served_pdf_page(user: User, project_id: int, name: str, page: int, wor
     path = (pdf_pages.text_path if words else pdf_pages.page_path)(found[1], page)
     known = pdf_pages.manifest(found[1])
     if not path.is_file() and (known is None or page <= known["pages"]):
-        await pdf_pages.ask(found[0].file, project_id)  # a page it has, missing: rendered (again) by the worker
+        pdf_pages.want(found[1], page)  # a page it has, missing: the worker renders it next
+        await pdf_pages.ask(found[0].file, project_id)
     return path if path.is_file() else None
 
 
