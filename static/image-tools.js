@@ -428,13 +428,21 @@
 
   // a PDF page shown as an image (`<Image valueList>` over a PDF upload) answers 404 until the worker
   // has rendered it (the request asks for it): try again every second, for a minute
-  document.addEventListener('error', (e) => {
-    const pic = e.target.tagName === 'IMG' && e.target.closest('.lw-image-frame') && e.target;
-    const src = pic && pic.getAttribute('src');
+  function retryPage(pic) {
+    const src = pic.getAttribute('src');
     if (!src || !/^\/data\/upload\/.+\/pages\/\d+(\?|$)/.test(src) || Number(pic.dataset.tries || 0) >= 60) return;
     pic.dataset.tries = Number(pic.dataset.tries || 0) + 1;
     setTimeout(() => { if (pic.isConnected) pic.src = `${src.replace(/\?.*$/, '')}?retry=${pic.dataset.tries}`; }, 1000);
+  }
+  document.addEventListener('error', (e) => {
+    if (e.target.tagName === 'IMG' && e.target.closest('.lw-image-frame')) retryPage(e.target);
   }, true);
+  // a page that failed before this script was listening is retried too
+  function retryBroken() {
+    for (const pic of document.querySelectorAll('.lw-image-frame img')) {
+      if (pic.complete && pic.naturalWidth === 0 && !pic.dataset.tries) retryPage(pic);
+    }
+  }
 
   function restore() {
     for (const obj of objects()) {
@@ -443,6 +451,7 @@
       paintDraft(obj);
     }
     refreshHandles();
+    retryBroken();
   }
   document.addEventListener('lw:rendered', restore);
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', restore);

@@ -207,7 +207,8 @@ def test_images_become_tasks_and_are_served_only_in_their_project(server, api, m
     assert anonymous.status_code == 302 and anonymous.headers["location"].startswith("/login")
     for sneaky in ("..%2F..%2Fsecret_key", "%2E%2E/secret_key", "../../secret_key"):
         assert api.get(f"/data/upload/{project['id']}/{sneaky}").status_code == 404
-    dims = server.query("SELECT width, height FROM lw_file_upload WHERE original_name = $1", "street.png")[0]
+    dims = server.query("SELECT width, height FROM lw_file_upload WHERE original_name = $1 AND project = $2",
+                        "street.png", project["id"])[0]
     assert (dims["width"], dims["height"]) == (64, 48)
 
 

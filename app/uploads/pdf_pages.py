@@ -124,6 +124,10 @@ def _next_page(stored: Path, pending: list[int]) -> int:
     return next((n for n in pending if n in wanted), pending[0])
 
 
+def _missing(stored: Path, count: int) -> list[int]:
+    return [n for n in range(1, count + 1) if not (page_path(stored, n).is_file() and text_path(stored, n).is_file())]
+
+
 def render_all(stored: Path) -> dict[str, Any]:
     """The worker's job: every missing page rendered, page 1 first (blocking; run in a thread)."""
     started = time.monotonic()
@@ -133,12 +137,17 @@ def render_all(stored: Path) -> dict[str, Any]:
         _write_atomic(folder_of(stored) / "error", str(exc).encode())
         raise jobs.JobFailed(f"No pages for {stored.name}: it {exc}", {"error": str(exc)}) from None
     _write_atomic(manifest_path(stored), json.dumps({"pages": len(sizes), "sizes": sizes}).encode())
-    doc, done = pdf_probe.open_document(str(stored)), 0
-    pending = [n for n in range(1, len(sizes) + 1) if not (page_path(stored, n).is_file() and text_path(stored, n).is_file())]
+    doc, done, marker = pdf_probe.open_document(str(stored)), 0, folder_of(stored) / "queued"
     try:
-        while pending:
+        # the missing pages are counted again after each page and once more after the marker is gone:
+        # a page asked for (or lost) while this job runs is rendered by it, not left for the next ask
+        while True:
+            pending = _missing(stored, len(sizes))
+            if not pending:
+                marker.unlink(missing_ok=True)
+                if not (pending := _missing(stored, len(sizes))):
+                    break
             page = _next_page(stored, pending)
-            pending.remove(page)
             picture, text = page_path(stored, page), text_path(stored, page)
             parts = [p.with_name(f"{p.name}.{os.getpid()}.part") for p in (picture, text)]
             pdf_probe.render_page(doc, page - 1, str(parts[0]), str(parts[1]))
@@ -148,7 +157,6 @@ def render_all(stored: Path) -> dict[str, Any]:
             done += 1
     finally:
         doc.close()
-    (folder_of(stored) / "queued").unlink(missing_ok=True)
     return {"pages": len(sizes), "rendered": done, "took": round(time.monotonic() - started, 3)}
 
 
