@@ -37,6 +37,7 @@ from app.labelling import api as labelling_api, routes as labelling_pages
 from app.ml import api as ml_api, routes as ml_pages
 from app.review import api as review_api, routes as review_pages
 from app.webhooks import api as webhooks_api, routes as webhooks_pages
+from app.storages import api as storages_api, routes as storages_pages
 
 CONTROLLERS = [accounts_api, accounts_pages, tokens_api, tokens_pages, projects_api, projects_pages,
                admin_api, admin_pages, system_api, system_pages,
@@ -44,6 +45,7 @@ CONTROLLERS = [accounts_api, accounts_pages, tokens_api, tokens_pages, projects_
                labelling_api, labelling_pages, ml_api, ml_pages, review_api, review_pages, views_api, views_pages]
 CONTROLLERS += [webhooks_api, webhooks_pages]
 CONTROLLERS += [uploads_api]
+CONTROLLERS += [storages_api, storages_pages]
 ROUTES = [handler for module in CONTROLLERS for handler in module.ROUTES]
 # the browser keeps the cookie as long as the longest lifetime allowed; the server ends sessions earlier
 SESSION_MAX_AGE = int(instance.FIELDS["session_hours"].high * 3600)

@@ -507,3 +507,56 @@ class View(Table, tablename="lw_view"):
     data = JSONB(default={})
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Storage(Table, tablename="lw_storage"):
+    """A project's cloud (or local-files) storage, Label Studio's import ("source": sync makes tasks
+    of its objects) or export ("target": every annotation is written to it) storage (app/storages).
+    `config` holds Label Studio's fields for its kind (bucket, prefix, regex_filter, use_blob_urls,
+    presign, presign_ttl, recursive_scan, region_name, s3_endpoint, path, can_delete_objects...);
+    `secrets` its credentials, sealed with the instance's secret key (app/secret_box.py), never shown."""
+
+    project = ForeignKey(Project, on_delete=OnDelete.cascade, index=True)
+    role = Varchar(length=16)  # "import" or "export"
+    kind = Varchar(length=16)  # "s3", "localfiles": a module in app/storages/kinds/
+    title = Varchar(length=256, null=True, default=None)
+    description = Text(null=True, default=None)
+    config = JSONB(default={})
+    secrets = Text(default="")
+    synchronizable = Boolean(default=True)
+    status = Varchar(length=32, default="initialized")  # initialized, queued, in_progress, completed, completed_with_errors, failed
+    traceback = Text(null=True, default=None)
+    meta = JSONB(default={})
+    last_sync = Timestamptz(null=True, default=None)
+    last_sync_count = Integer(null=True, default=None)
+    last_sync_job = Varchar(length=64, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class StorageLink(Table, tablename="lw_storage_link"):
+    """An object of an import storage that became a task: (storage, key, row_index) is unique, so a
+    re-sync, or two at once, never makes the same task twice. row_index is the task's place in a
+    JSON/JSONL task file (0 for a media object)."""
+
+    storage = ForeignKey(Storage, on_delete=OnDelete.cascade)
+    task = ForeignKey(Task, on_delete=OnDelete.cascade, index=True)
+    key = Text()
+    row_index = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class StorageExport(Table, tablename="lw_storage_export"):
+    """An annotation an export storage must write (or remove): the outbox, one row per (storage,
+    annotation), written in the transaction that changed the annotation (app/storages/outbox.py)
+    and drained by the worker (app/storages/exporting.py), which writes what the annotation is
+    then: a later change of the same annotation only makes its row due again."""
+
+    storage = ForeignKey(Storage, on_delete=OnDelete.cascade)
+    annotation = Integer()  # no foreign key: a deleted annotation's row says "remove its object"
+    state = Varchar(length=16, default="pending")  # pending, done, failed
+    attempts = Integer(default=0)
+    generation = Integer(default=0)  # +1 on every change: a write marks done only what it saw
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    error = Text(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())

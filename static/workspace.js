@@ -651,3 +651,26 @@
   rendered();
   root.dataset.ready = "true";  // for people's scripts and browser tests: keys and clicks work from here
 })();
+// A bucket's object is loaded through the resolver (/tasks/<id>/resolve/?fileuri=…), which redirects
+// to a presigned URL that expires after the storage's presign_ttl. An image or a player whose
+// signed URL ran out while the task stayed open (a seek after the TTL) fails: ask the resolver again
+// for a fresh signature, keeping the player's place. At most once every 10 s per element.
+(function () {
+  "use strict";
+  document.addEventListener("error", (event) => {
+    const media = event.target;
+    if (!(media instanceof HTMLImageElement || media instanceof HTMLMediaElement)) return;
+    const src = media.currentSrc || media.src || "";
+    if (!src.includes("/resolve/?fileuri=")) return;
+    const last = Number(media.dataset.renewedAt || 0);
+    if (Date.now() - last < 10000) return;
+    media.dataset.renewedAt = String(Date.now());
+    const url = new URL(src, location.href);
+    url.searchParams.set("renew", String(Date.now()));
+    const at = media instanceof HTMLMediaElement ? media.currentTime : 0;
+    media.src = url.pathname + url.search;
+    if (media instanceof HTMLMediaElement) {
+      media.addEventListener("loadedmetadata", () => { media.currentTime = at; }, { once: true });
+    }
+  }, true);
+})();

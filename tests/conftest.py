@@ -88,9 +88,8 @@ def make_user(api):
 @pytest.fixture
 def worker(server):
     """A real Celery worker (embedded filesystem broker) for the server, started once and kept."""
-    if not any(proc.poll() is None for proc in server.workers):
-        server.start_worker()
-    return server.workers[-1]
+    running = [proc for proc in server.workers if proc.poll() is None]
+    return running[0] if running else server.start_worker()
 
 
 @pytest.fixture
@@ -227,3 +226,29 @@ def sdk(server):
     from label_studio_sdk.client import LabelStudio
 
     return LabelStudio(base_url=server.base_url, api_key=server.admin_token)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """The URL of a real S3-compatible server on loopback (moto's standalone server)."""
+    from tests import s3server
+
+    url = os.environ.get("LABELWELL_TEST_S3_URL", "").strip()
+    if url:
+        yield url
+        return
+    try:
+        url, proc = s3server.start()
+    except (RuntimeError, OSError) as exc:
+        missing(f"moto_server could not start ({exc}); pip install 'moto[server]' or set LABELWELL_TEST_S3_URL")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def make_bucket(s3_endpoint):
+    """make({key: bytes}) -> the name of a new bucket holding those objects, on the test S3 server."""
+    from tests import s3server
+
+    return lambda objects=None: s3server.new_bucket(s3_endpoint, objects)

@@ -121,12 +121,14 @@ def launch(data_dir: Path, database_url: str, env_extra: dict[str, str] | None =
     raise RuntimeError(f"labelwell serve did not answer within 60 s:\n{srv.log()}")
 
 
-def start_server(data_dir: Path, database_url: str) -> Server:
+def start_server(data_dir: Path, database_url: str, **extra: str) -> Server:
     email, password, token = "admin@example.com", "admin-" + uuid.uuid4().hex[:8], uuid.uuid4().hex
     # local files serving on, from a folder tests may fill (Label Studio's local storage path)
     srv = launch(data_dir, database_url, {"LABELWELL_USERNAME": email, "LABELWELL_PASSWORD": password,
                                           "LABELWELL_USER_TOKEN": token,
-                                          "LABELWELL_LOCAL_FILES_ROOT": str(data_dir / "local-files")})
+                                          "LABELWELL_LOCAL_FILES_ROOT": str(data_dir / "local-files"),
+                                          # the test S3 server listens on loopback
+                                          "LABELWELL_STORAGE_ALLOW_PRIVATE": "true", **extra})
     srv.admin_email, srv.admin_password, srv.admin_token = email, password, token
     return srv
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
+from tests import s3server
 from tests.helpers import ROOT, Server, browser, start_server, wait_job
 
 DOC = ROOT / "docs" / "permissions.md"
@@ -149,6 +150,7 @@ class Side:
         created(reviewer.api.post(f"/api/annotations/{self.annotation}/review", json={"accepted": True}))
         self._backend = self._job = self._member = self._view = None
         self._webhook = None
+        self._storages: dict[str, int] = {}
 
     def view(self) -> int:
         if self._view is None:  # a saved view (a data manager tab), made by the admin
@@ -198,6 +200,25 @@ class Side:
                 "actions": []}))["id"]
         return self._webhook
 
+    def storage(self, path: str) -> int:
+        """A storage of the kind and role the path is about: a local-files folder, or a bucket on the test S3 server."""
+        role, kind = ("export/" if "/export/" in path else ""), ("s3" if "/s3/" in path else "localfiles")
+        if role + kind not in self._storages:
+            body: dict = {"project": self.project, "title": "walk"}
+            if kind == "s3":
+                endpoint = self.world.server.s3_endpoint
+                body.update(bucket=s3server.new_bucket(endpoint, {"walk/a.json": b'{"text": "x"}'}), prefix="walk",
+                            s3_endpoint=endpoint, aws_access_key_id=s3server.KEY_ID,
+                            aws_secret_access_key=s3server.SECRET)
+            else:
+                folder = self.world.server.data_dir / "local-files" / f"walk-{uuid.uuid4().hex[:8]}"
+                folder.mkdir(parents=True)
+                (folder / "a.json").write_text('{"text": "x"}')
+                body["path"] = str(folder)
+            self._storages[role + kind] = created(self.world.admin.api.post(f"/api/storages/{role}{kind}",
+                                                                            json=body))["id"]
+        return self._storages[role + kind]
+
     def member(self) -> int:
         """A user of no column, member of this project: the one user routes change or remove."""
         if self._member is None:
@@ -241,7 +262,7 @@ RESOLVERS: dict[str, Callable[[Side], object]] = {
     "token_id": lambda s: 1,  # a personal access token: each person revokes only their own, by id
 }
 OBJECTS = {"task_id", "annotation_id", "prediction_id", "backend_id", "job_id", "user_id", "name", "view_id",
-           "export_id", "webhook_id", "upload_id", "import_id"}
+           "export_id", "webhook_id", "upload_id", "import_id", "storage_id"}
 # Path parameters that are a word the handler picks its action by ({what} means something else in
 # each route, so these go by route): a word it knows, else every cell would be a 404.
 WORDS = {
@@ -264,6 +285,9 @@ QUERIES = {
     "/api/dm/views": "project={project_id}", "/api/dm/views/reset": "project={project_id}",
     "/api/dm/views/order": "project={project_id}",
     "/data/local-files": "d={local_file}", "/tasks/{task_id:int}/presign": "fileuri={file_uri}",
+    "/tasks/{task_id:int}/resolve": "fileuri={file_uri}",
+    **{f"/api/storages{p}": "project={project_id}" for p in ("", "/export", "/s3", "/localfiles", "/export/s3",
+                                                             "/export/localfiles")},
 }
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
@@ -274,6 +298,8 @@ def url_for(method: str, path: str, sides: Callable[[str], Side]) -> str:
         name = match[1]
         if name in WORDS.get(path, {}):
             return WORDS[path][name]
+        if name == "storage_id":  # one of the kind and role the path names
+            return str(sides(name).storage(path))
         if name not in RESOLVERS:
             pytest.fail(f"{method} {path}: tests/test_permissions.py does not know what to put for {{{name}}}; "
                         "teach it: RESOLVERS (an object, by parameter name) or WORDS (a keyword, by route)")
@@ -286,9 +312,11 @@ def url_for(method: str, path: str, sides: Callable[[str], Side]) -> str:
 # -- the walk --------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, database_url_factory):
-    """This module's own SQLite server, with a worker for the finished export job."""
+def server(tmp_path_factory, database_url_factory, s3_endpoint):
+    """This module's own SQLite server, with a worker for the finished export job (and the S3
+    server its storages connect to)."""
     srv = start_server(tmp_path_factory.mktemp("data-permissions"), database_url_factory("sqlite"))
+    srv.s3_endpoint = s3_endpoint
     srv.start_worker()
     yield srv
     srv.stop()

@@ -21,6 +21,7 @@ from app.ml import events
 from app.tables import Annotation, AnnotationDraft, Prediction, Project, Task, TaskLock, User
 from app.tasks import counters
 from app.web import optional_id
+from app.storages import export_queue
 from app.webhooks import outbox as webhooks
 from components import parse_config
 from components.base import Problem
@@ -221,6 +222,7 @@ async def _store(project: Project, user: User, task: Task, fields: dict[str, lis
         await TaskLock.delete().where(TaskLock.task == task.id, TaskLock.user == user.id)
         await counters.refresh(project.id, [task.id])
         await webhooks.annotation_saved(action, annotation_id)
+        await export_queue.annotations_changed(project.id, [annotation_id])
     annotation = await Annotation.objects().where(Annotation.id == annotation_id).output(load_json=True).first()
     await agreement.refresh(project, [task.id])
     await events.annotation_changed(project, action, annotation, task)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from app import instance
 from app.labelling import hotkeys, queue, service
 from app.ml import suggest
+from app.storages import resolve
 from app.uploads.service import media_of
 from components import parse_config
 
@@ -20,10 +21,9 @@ async def page(project: Project, user: User, task: Task, key: str) -> dict[str, 
     state = await service.start(project, user, task)
     if state.annotation is None and not await queue.claim(project, user, task.id, page=key):
         return None
-    config = parse_config(project.label_config)
     return {
         "project": project, "task": task, "state": state, "key": key,
-        "form": config.render(task.data, state.results, workspace=True, media=await media_of(task.data)), "keymap": hotkeys.keymap(user),
+        "form": await _render(project, task, state.results), "keymap": hotkeys.keymap(user),
         "actions": hotkeys.ACTIONS, "previous": await service.previous_task(project, user, state.annotation),
         # from the project's counters: counting what is left for this user would scan every task
         "remaining": max(0, project.task_number - project.finished_task_number),
@@ -45,12 +45,17 @@ async def suggestion(project: Project, task: Task, job_id: int | None) -> tuple[
     context: dict[str, Any] = {"prediction": prediction, "error": None}
     if prediction is not None:
         results = [{**item, "origin": "prediction"} for item in prediction.result if isinstance(item, dict)]
-        context["form"] = parse_config(project.label_config).render(task.data, results, workspace=True,
-                                                                     media=await media_of(task.data))
+        context["form"] = await _render(project, task, results)
         return context, True
     context["error"] = reason
     return context, reason is not None
 
 
 async def form(project: Project, task: Task, results: list[dict[str, Any]]) -> str:
-    return parse_config(project.label_config).render(task.data, results, workspace=True, media=await media_of(task.data))
+    return await _render(project, task, results)
+
+
+async def _render(project: Project, task: Task, results: list[dict[str, Any]]) -> str:
+    """The config's form over the task, its storage URIs made addresses the browser can load."""
+    data = await resolve.for_browser(project.id, task.id, task.data)
+    return parse_config(project.label_config).render(data, results, workspace=True, media=await media_of(task.data))

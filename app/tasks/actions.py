@@ -18,6 +18,7 @@ from app.errors import InputError
 from app.ml import predictions, retrieval
 from app.rows import raw
 from app.tasks import counters, duplicates, query, service
+from app.storages import export_queue
 from app.webhooks import outbox as webhooks
 from app.web import parse_id
 
@@ -152,6 +153,7 @@ async def predictions_to_annotations(project: Project, user: User, chosen: Selec
             user.id, False, False, moment, moment, *(versions or []), user.id)
         task_ids = sorted({r["task"] for r in created})
         await webhooks.annotations_created(project.id, sorted(r["id"] for r in created))
+        await export_queue.annotations_changed(project.id, [r["id"] for r in created])
         if task_ids:
             done = f"id IN ({', '.join(str(int(i)) for i in task_ids)})"
             await raw(f"UPDATE lw_task SET updated_at = {{}}, updated_by = {{}} WHERE {done}", moment, user.id)

@@ -15,6 +15,7 @@ from app.rows import raw
 from app.tables import Annotation, Task
 from app.tasks import actions, counters, service
 from app.web import body_id
+from app.storages import export_queue
 from app.webhooks import outbox as webhooks
 
 if TYPE_CHECKING:
@@ -87,5 +88,6 @@ async def _store(project: Project, user: User, task_ids: list[int], fields: dict
                       user.id)
             await counters.refresh(project.id, todo)
         await webhooks.annotations_created(project.id, created)
+        await export_queue.annotations_changed(project.id, created)
     await idempotency.after_commit(lambda: agreement.refresh(project, todo))
     return created

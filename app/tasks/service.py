@@ -17,6 +17,7 @@ from app.tables import (Annotation, Prediction, Project, Review, Task,
                         TaskLock, User)
 from app.tasks import counters
 from app.uploads.service import media_of
+from app.storages import export_queue
 from app.webhooks import outbox as webhooks
 from components import parse_config
 
@@ -140,6 +141,7 @@ async def delete_tasks(project_id: int, task_ids: list[int] | None, excluded: An
         await counters.lock_where(where)
         found = await _totals(where)
         await webhooks.tasks_deleted_where(project_id, where)
+        await export_queue.annotations_changed_where(project_id, f"task IN (SELECT id FROM lw_task WHERE {where})")
         await rows.raw(f"DELETE FROM lw_task WHERE {where}")
         # their stored agreement went with them: the project's report is out of date
         await Project.update({Project.agreement_version: Project.agreement_version + 1}).where(Project.id == project_id)
@@ -196,6 +198,7 @@ async def create_annotation(user: User, task: Task, project: Project, data: dict
         await counters.refresh(project.id, [task.id])
         stored = await get_annotation(annotation.id)
         await webhooks.annotation_saved("ANNOTATION_CREATED", annotation.id)
+        await export_queue.annotations_changed(project.id, [annotation.id])
     await idempotency.after_commit(lambda: _annotation_created(project, task, stored))
     return stored
 
@@ -230,6 +233,7 @@ async def update_annotation(user: User, annotation: Annotation, project: Project
                                                                             Annotation.id != annotation.id)
         await counters.refresh(project.id, [task.id])
         await webhooks.annotation_saved("ANNOTATION_UPDATED", annotation.id)
+        await export_queue.annotations_changed(project.id, [annotation.id])
     stored = await Annotation.objects().where(Annotation.id == annotation.id).output(load_json=True).first()
     await agreement.refresh(project, [task.id])
     await events.annotation_changed(project, "ANNOTATION_UPDATED", stored, task)
@@ -242,6 +246,7 @@ async def delete_annotation(annotation: Annotation, project: Project) -> None:
         await Annotation.delete().where(Annotation.id == annotation.id)
         await counters.refresh(annotation.project, [annotation.task])
         await webhooks.annotations_deleted(annotation.project, [annotation.id])
+        await export_queue.annotations_changed(annotation.project, [annotation.id])
     await agreement.refresh(project, [annotation.task])
     await events.annotations_deleted(project, [annotation.id])
 
@@ -379,6 +384,7 @@ async def clear_annotations(project_id: int, task_ids: list[int] | None, exclude
             await rows.raw(f"DELETE FROM {table} WHERE task IN (SELECT id FROM lw_task WHERE {where} AND {touched})")
         await rows.raw(f"UPDATE lw_task SET agreement = NULL WHERE {where} AND {touched}")
         await webhooks.annotations_deleted_where(project_id, f"task IN ({tasks}){mine}")
+        await export_queue.annotations_changed_where(project_id, f"task IN ({tasks}){mine}")
         await rows.raw(f"DELETE FROM lw_annotation WHERE task IN ({tasks}){mine}")
         await rows.raw(f"DELETE FROM lw_annotation_draft WHERE task IN ({tasks})"
                        + (f' AND "user" = {int(annotator)}' if annotator is not None else ""))

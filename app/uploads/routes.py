@@ -1,5 +1,6 @@
-"""Serving files: stored uploads (only in a project the user may see), a task's files for an ML
-backend (Label Studio's presign path), and local files under LABELWELL_LOCAL_FILES_ROOT."""
+"""Serving files: stored uploads (only in a project the user may see), a task's files through
+Label Studio's resolver (the browser's way to a storage's objects, and an ML backend's), and local
+files under LABELWELL_LOCAL_FILES_ROOT."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from typing import TYPE_CHECKING
 
 from litestar import Request, get
 from litestar.exceptions import NotFoundException
-from litestar.response import Redirect, Response
+from litestar.response import Redirect, Response, Stream
 
 from app.auth import user_of
 from app.settings import settings
+from app.storages import resolve
+from app.storages.faults import StorageError
 from app.uploads import service as uploads
 from app.uploads.ranges import ranged_file
 from app.web import both
@@ -73,18 +76,33 @@ async def upload_pdf_text(request: Request, project_id: int, name: str, page: in
     return ranged_file(path, None, None, "application/json", False, {**SERVED, "Cache-Control": "private, max-age=86400"})
 
 
-@get(both("/tasks/{task_id:int}/presign"))
-async def presign(request: Request, api_task: tuple[Task, Project]) -> Redirect:
-    """Where an ML backend resolves a file of a task that is not a plain upload. Only a URI that
-    occurs in the task's own data is followed, so this is no open redirect."""
+@get([*both("/tasks/{task_id:int}/resolve"), *both("/tasks/{task_id:int}/presign")])
+async def presign(request: Request, api_task: tuple[Task, Project]) -> Response:
+    """Label Studio's resolver (and its older name, which ML backends call): a file the task's own
+    data names, so this is no open redirect. An upload or a URL: a redirect to it; an object of a
+    connected storage: a redirect to a presigned URL, or the object streamed (presign off)."""
     uri = uploads.uri_in(api_task[0].data, request.query_params.get("fileuri", ""))
     if uri is None:
         raise NotFoundException("This file is not part of the task's data")
     url = uploads.fetchable(uri)
-    if url is None:
-        raise NotFoundException(f"No cloud storage is connected here, so {uri.split('://')[0]}:// files cannot be "
-                                "fetched through Labelwell; give the backend its own access to them")
-    return Redirect(url, status_code=302)
+    if url is not None:
+        return Redirect(url, status_code=302)
+    return await storage_object(api_task[1].id, uri, request.headers.get("range"))
+
+
+async def storage_object(project_id: int, uri: str, byte_range: str | None) -> Response:
+    try:
+        found = await resolve.answer(project_id, uri, byte_range)
+    except StorageError as exc:
+        return Response({"error": "Storage stream failed while proxying data", "detail": str(exc)}, status_code=424)
+    if found is None:
+        raise NotFoundException(f"No storage of this project holds {uri.split('://')[0]}:// files like this one; "
+                                "connect its bucket on the project's Storage page")
+    if found.redirect:
+        return Redirect(found.redirect, status_code=303,
+                        headers={"Cache-Control": f"no-store, max-age={found.seconds}"})
+    return Stream(found.chunks, status_code=found.status, headers={**found.headers, **SERVED,
+                                                                   "Cache-Control": "private, max-age=3600, must-revalidate"})
 
 
 @get(both("/data/local-files"))

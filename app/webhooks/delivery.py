@@ -13,9 +13,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import logging
-import socket
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +22,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from app import rows
+from app.addresses import reserved
+from app.addresses import resolved as addresses_of
 from app.clock import now
 from app.db import write_tx
 from app.settings import env
@@ -54,13 +54,6 @@ def backoff(attempt: int) -> dt.timedelta:
     return dt.timedelta(seconds=RETRY_BASE * 3 ** (attempt - 1))
 
 
-def _blocked_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
-            or ip.is_unspecified)
-
-
 def resolve(url: str) -> str:
     """The address to connect to for `url`: every address the host resolves to is checked (unless
     LABELWELL_WEBHOOK_ALLOW_PRIVATE), and the first is used, so a name that resolves elsewhere a
@@ -69,13 +62,12 @@ def resolve(url: str) -> str:
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
+        addresses = addresses_of(host, port)
+    except (OSError, UnicodeError) as exc:
         raise Blocked(f"Cannot resolve the host {host!r}.") from exc
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
     if not addresses:
         raise Blocked(f"Cannot resolve the host {host!r}.")
-    if not ALLOW_PRIVATE and any(_blocked_address(a) for a in addresses):
+    if not ALLOW_PRIVATE and any(reserved(a) for a in addresses):
         raise Blocked("The URL resolves to a private or reserved network address; this server does not call those "
                       "(LABELWELL_WEBHOOK_ALLOW_PRIVATE).")
     return str(addresses[0])

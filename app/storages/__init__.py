@@ -1,0 +1,1 @@
+"""Cloud storages: Label Studio's import (source) and export (target) storages of a project."""

@@ -1,0 +1,5 @@
+"""The one error a storage raises: what is wrong, in words for its Storage page and the API."""
+
+
+class StorageError(Exception):
+    """Never carries a secret: messages name the bucket, key or endpoint, not the credentials."""
