@@ -396,7 +396,7 @@ def test_backends_reach_task_files_by_label_studio_paths(server, api, make_proje
         assert moved.status_code == 302 and moved.headers["location"] == local
     assert api.get(f"/tasks/{tasks[0]['id']}/presign/", params={"fileuri": "https://elsewhere.example/x"}).status_code == 404
     cloud = api.get(f"/tasks/{tasks[1]['id']}/presign/", params={"fileuri": "s3://bucket/car.png"})
-    assert cloud.status_code == 404 and "No cloud storage" in cloud.text
+    assert cloud.status_code == 404 and "No storage of this project holds s3:// files" in cloud.text
     assert api.get("/data/local-files/?d=../secret_key").status_code == 404  # never out of the folder
 
     outsider, member = make_user(), make_user()
