@@ -18,7 +18,7 @@ import orjson
 from app.clock import now
 from app.db import write_tx
 from app.jobs import set_progress
-from app.rows import many, one, raw
+from app.rows import many, raw
 from app.storages import service, status
 from app.storages.faults import StorageError
 from app.tables import Annotation, Task, User
@@ -44,16 +44,24 @@ def _ago(created: dt.datetime | None) -> str:
     return f"{minutes} minutes" if minutes < 60 else f"{minutes // 60} hours"
 
 
-async def storage_annotation(annotation: Annotation) -> dict[str, Any]:
-    """Label Studio's StorageAnnotationSerializer: the annotation, its author, its task (raw URIs)."""
-    task = await one(Task, "id = {}", annotation.task)
-    user = await User.select(User.id, User.first_name, User.last_name, User.email).where(
-        User.id == annotation.completed_by).first()
-    body = payloads.annotation_payload(annotation)
-    body.update(created_username=f" {user['email'] if user else ''}, {annotation.completed_by}",
-                created_ago=_ago(annotation.created_at), completed_by=user or annotation.completed_by,
-                task=payloads.task_payload(task) if task else None)
-    return body
+async def storage_annotations(annotations: list[Annotation]) -> dict[int, dict[str, Any]]:
+    """Label Studio's StorageAnnotationSerializer for each annotation, by id: the annotation, its
+    author, its task (raw URIs). The tasks and authors of a whole batch in two queries."""
+    if not annotations:
+        return {}
+    task_ids = ", ".join(str(int(a.task)) for a in annotations)
+    tasks = {t.id: t for t in await many(Task, f"id IN ({task_ids})")}
+    users = {u["id"]: u for u in await User.select(User.id, User.first_name, User.last_name, User.email).where(
+        User.id.is_in(list({a.completed_by for a in annotations if a.completed_by is not None}) or [0]))}
+    out = {}
+    for annotation in annotations:
+        user, task = users.get(annotation.completed_by), tasks.get(annotation.task)
+        body = payloads.annotation_payload(annotation)
+        body.update(created_username=f" {user['email'] if user else ''}, {annotation.completed_by}",
+                    created_ago=_ago(annotation.created_at), completed_by=user or annotation.completed_by,
+                    task=payloads.task_payload(task) if task else None)
+        out[annotation.id] = body
+    return out
 
 
 def encoded(storage: Storage, body: dict[str, Any]) -> bytes:
@@ -63,15 +71,15 @@ def encoded(storage: Storage, body: dict[str, Any]) -> bytes:
     return orjson.dumps(body)
 
 
-async def write(storage: Storage, annotation_id: int, annotation: Annotation | None) -> None:
+async def write(storage: Storage, annotation_id: int, body: dict[str, Any] | None) -> None:
+    """The annotation's object written, or removed (with can_delete_objects) when `body` is None: it is gone."""
     kind, config, secrets = service.kind_of(storage), storage.config, service.secrets_of(storage)
     key = kind.export_key(config, str(annotation_id))
-    if annotation is None:
+    if body is None:
         if config.get("can_delete_objects"):
             await anyio.to_thread.run_sync(kind.remove, config, secrets, key)
         return
-    data = encoded(storage, await storage_annotation(annotation))
-    await anyio.to_thread.run_sync(kind.put, config, secrets, key, data, "application/json")
+    await anyio.to_thread.run_sync(kind.put, config, secrets, key, encoded(storage, body), "application/json")
 
 
 async def _note_failures(storage_id: int) -> None:
@@ -88,6 +96,8 @@ async def drain() -> int:
     """Write every due outbox row; the number written."""
     due = await raw("SELECT id, storage, annotation, attempts, generation FROM lw_storage_export WHERE state = "
                     f"'pending' AND next_attempt_at <= {{}} ORDER BY id LIMIT {BATCH}", now())
+    ids = ", ".join(str(int(r["annotation"])) for r in due) or "0"
+    bodies = await storage_annotations(await many(Annotation, f"id IN ({ids})"))
     storages: dict[int, Storage | None] = {}
     written, troubled = 0, set()
     for row in due:
@@ -98,7 +108,7 @@ async def drain() -> int:
             continue
         state, error, attempts = "done", None, row["attempts"]
         try:
-            await write(storage, row["annotation"], await one(Annotation, "id = {}", row["annotation"]))
+            await write(storage, row["annotation"], bodies.get(row["annotation"]))
             written += 1
         except StorageError as exc:
             attempts += 1
@@ -124,9 +134,10 @@ async def export_all(job: Job) -> dict[str, Any]:
     written, after, failures = 0, 0, []
     while page := await many(Annotation, "project = {} AND id > {}", storage.project, after,
                              tail=f"ORDER BY id LIMIT {PAGE}"):
+        bodies = await storage_annotations(page)
         for annotation in page:
             try:
-                await write(storage, annotation.id, annotation)
+                await write(storage, annotation.id, bodies[annotation.id])
                 written += 1
             except StorageError as exc:
                 failures.append(f"annotation {annotation.id}: {exc}")
