@@ -4,8 +4,9 @@ here unless LABELWELL_TEST_S3_URL names one), on SQLite or PostgreSQL:
 
 1. sync of --objects image objects (use_blob_urls): the job's objects/s, and the peak RSS of the
    worker's processes (listing is page by page, so it stays flat however big the bucket);
-2. the workspace (GET /projects/{id}/label, server and page) and the task list page for the
-   bucket project against a text project of as many tasks, p50 and the ratio;
+2. the workspace (GET /projects/{id}/label, server and page) and the task list page (with its
+   thumbnails made) for the bucket project against a text project of as many tasks, p50 and the
+   ratio;
 3. the resolver's answer (a 303 to a presigned URL): p50 against the hello-world floor.
 
 Filling the bucket is moto's speed, not ours (about 150 objects/s here), so it is reported apart.
@@ -99,6 +100,12 @@ def run(engine: str, url: str, args: argparse.Namespace, folder: Path, endpoint:
             took = max(1e-6, (_when(done["finished_at"]) - _when(done["started_at"])))
             print(f"[{engine}] sync {args.objects:,} objects: {took:.2f} s = {args.objects / took:,.0f} objects/s; "
                   f"worker peak RSS {tree_peak_mib(worker.pid):.0f} MiB")
+            # the list's first visit hands the page's thumbnails to the worker: timed once they are made
+            began = time.perf_counter()
+            api.get(f"/projects/{image['id']}/tasks").raise_for_status()
+            for made in api.get(f"/api/projects/{image['id']}/jobs?kind=thumbnails").json():
+                wait_job(api, made["id"], timeout=600)
+            print(f"[{engine}] the task list's first page of thumbnails made in {time.perf_counter() - began:.2f} s")
             text = api.post("/api/projects", json={"title": "Text", "label_config": TEXT}).json()
             api.post(f"/api/projects/{text['id']}/import",
                      json=[{"text": f"task {i}"} for i in range(args.objects)]).raise_for_status()

@@ -21,7 +21,7 @@ from tests.helpers import Server, browser, launch
 from tests.test_labelling import NER, open_workspace, post, span
 
 TOKEN = "tok-chaos"
-ANNOTATORS, TASKS, OVERLAP, KILLS = 8, 240, 2, 3
+ANNOTATORS, TASKS, OVERLAP, KILLS = 8, 120, 2, 3
 DEADLINE = 60.0  # seconds for the whole run, restarts included
 
 

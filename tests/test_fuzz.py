@@ -5,7 +5,7 @@ Every operation under /api/ gets requests generated from /schema/openapi.json, v
 with an API token. The fuzz runs against a server of its own, seeded with a small world: it
 creates and deletes objects, which a shared server's other tests would trip over.
 
-How much: LABELWELL_FUZZ_EXAMPLES examples per operation; under CI=true 10, derandomized so a
+How much: LABELWELL_FUZZ_EXAMPLES examples per operation; under CI=true 5, derandomized so a
 failure reproduces; otherwise 25 with a fresh seed (Hypothesis prints it on a failure). A long run
 by hand: `LABELWELL_FUZZ_EXAMPLES=200 .venv/bin/python -m pytest tests/test_fuzz.py`.
 
@@ -37,7 +37,7 @@ from schemathesis.errors import FailureGroup
 from tests.conftest import IN_CI, SAMPLES
 from tests.helpers import start_server
 
-EXAMPLES = int(os.environ.get("LABELWELL_FUZZ_EXAMPLES") or (10 if IN_CI else 25))
+EXAMPLES = int(os.environ.get("LABELWELL_FUZZ_EXAMPLES") or (5 if IN_CI else 25))
 
 # Outside /api/ nothing is fuzzed: /static and /schema serve files; /login, /logout, /signup and
 # /invite are the sign-in forms (and /login's throttle); the rest are HTML pages and their forms,

@@ -4,11 +4,14 @@ credentials never in any answer; and local-files storages under LABELWELL_LOCAL_
 
 from __future__ import annotations
 
+import socket
+import time
 import uuid
 
 import pytest
 
 from tests import s3server
+from tests.helpers import start_server
 
 IMAGE_CONFIG = '<View><Image name="image" value="$image"/><Choices name="c" toName="image"><Choice value="a"/></Choices></View>'
 
@@ -145,3 +148,25 @@ def test_localfiles(api, make_project, server):
     assert api.get(f"/api/storages/s3?project={project['id']}").json() == []
     preview = api.post("/api/storages/localfiles/files", json={"id": body["id"]}).json()
     assert [f["key"] for f in preview["files"]] == [f"{folder.name}/a.json"]
+
+
+def test_an_endpoint_that_hangs_is_named_within_its_timeout(tmp_path, database_url_factory, make_bucket, s3_endpoint):
+    """A server that takes the connection and never answers: the timeout's words, quickly, nothing saved."""
+    hanging = socket.socket()
+    hanging.bind(("127.0.0.1", 0))
+    hanging.listen(64)  # the kernel accepts; nobody ever reads or answers
+    srv = start_server(tmp_path / "data", database_url_factory("sqlite"), LABELWELL_STORAGE_TIMEOUT_SECONDS="1")
+    try:
+        with srv.client(token=srv.admin_token) as api:
+            project = api.post("/api/projects", json={"title": "Hangs", "label_config": "<View></View>"}).json()
+            body = s3_body(project["id"], make_bucket(), f"http://127.0.0.1:{hanging.getsockname()[1]}")
+            started = time.monotonic()
+            answer = api.post("/api/storages/s3/validate", json=body)
+            assert answer.status_code == 400, answer.text
+            assert "did not answer within 1 s" in answer.json()["validation_errors"]["non_field_errors"][0]
+            assert time.monotonic() - started < 15  # one retry, not a request left hanging
+            assert api.post("/api/storages/s3", json=body).status_code == 400
+            assert api.get(f"/api/storages/?project={project['id']}").json() == []
+    finally:
+        srv.stop()
+        hanging.close()

@@ -39,7 +39,7 @@ def stored(s3, bucket: str, key: str) -> dict | None:
 def project_with_tasks(api, make_project, texts=("one", "two", "three")) -> tuple[dict, list[dict]]:
     project = make_project(label_config=CONFIG)
     assert api.post(f"/api/projects/{project['id']}/import", json=[{"text": t} for t in texts]).status_code == 201
-    tasks = api.get(f"/api/tasks?project={project['id']}&fields=all").json()["tasks"]
+    tasks = api.get(f"/api/tasks?project={project['id']}&fields=all&resolve_uri=false").json()["tasks"]
     return project, sorted(tasks, key=lambda t: t["id"])
 
 

@@ -38,7 +38,7 @@ def synced_project(api, make_project, make_bucket, s3_endpoint, objects: dict, *
     assert made.status_code == 201, made.text
     job = api.post(f"/api/storages/s3/{made.json()['id']}/sync").json()["last_sync_job"]
     assert wait_job(api, int(job))["state"] == "done"
-    tasks = api.get(f"/api/tasks?project={project['id']}&fields=all").json()["tasks"]
+    tasks = api.get(f"/api/tasks?project={project['id']}&fields=all&resolve_uri=false").json()["tasks"]
     return project, {**made.json(), "bucket": bucket}, sorted(tasks, key=lambda t: t["data"]["image"])
 
 
@@ -70,6 +70,27 @@ def test_presigned_redirect_to_the_bucket(server, api, worker, make_project, mak
     # only URIs the task's data names: no open redirect, no other bucket through this task
     assert api.get(f"/tasks/{task['id']}/resolve/?fileuri=czM6Ly9vdGhlci9rLnBuZw==").status_code == 404
     no_secret_anywhere(server)
+
+
+def test_the_api_answers_resolver_addresses_as_label_studio(server, api, worker, make_project, make_bucket,
+                                                            s3_endpoint):
+    project, storage, (task,) = synced_project(api, make_project, make_bucket, s3_endpoint, {"pics/a.png": picture()})
+    raw = f"s3://{storage['bucket']}/pics/a.png"
+    api.patch(f"/api/tasks/{task['id']}", json={"data": {
+        "image": raw, "other": "s3://another-bucket/b.png", "nested": [raw], "html": f'<img src="{raw}">'}})
+    mine = f"/tasks/{task['id']}/resolve/?fileuri="
+    detail = api.get(f"/api/tasks/{task['id']}").json()["data"]
+    assert detail["image"].startswith(mine) and detail["nested"][0] == detail["image"]
+    assert detail["other"] == "s3://another-bucket/b.png"  # no storage of this project holds that bucket
+    assert detail["html"] == f'<img src="{detail["image"]}">'
+    assert api.get(detail["image"]).status_code == 303  # the address works as it is
+    assert api.get(f"/api/tasks/{task['id']}?resolve_uri=false").json()["data"]["image"] == raw
+    (listed,) = api.get(f"/api/tasks?project={project['id']}").json()["tasks"]
+    assert listed["data"]["image"] == detail["image"]
+    assert api.get(f"/api/projects/{project['id']}/next").json()["data"]["image"] == detail["image"]
+    # the database keeps the raw URI: exports carry it so
+    (exported,) = api.get(f"/api/projects/{project['id']}/export?exportType=JSON&download_all_tasks=true").json()
+    assert exported["data"]["image"] == raw
 
 
 def no_secret_anywhere(server) -> None:
@@ -108,21 +129,33 @@ def test_proxied_with_range_when_presign_is_off(server, api, worker, make_projec
 
 def test_image_loads_from_the_s3_server_in_chromium(page, server, api, worker, make_project, make_bucket,
                                                     s3_endpoint, make_user):
-    project, _, (task,) = synced_project(api, make_project, make_bucket, s3_endpoint, {"pics/dog.png": picture()})
+    """The picture comes from the S3 server's address; the next task's picture is fetched while the
+    annotator works on this one, and after submit it is on screen from the browser's cache."""
+    project, _, (task, following) = synced_project(api, make_project, make_bucket, s3_endpoint, {
+        "pics/a-dog.png": picture(), "pics/b-cat.png": picture((20, 20, 220))})
     user = make_user()
     api.post(f"/api/projects/{project['id']}/members", json={"user": user["id"]})
-    loaded: list[str] = []
-    page.on("response", lambda r: loaded.append(r.url) if r.request.resource_type == "image" else None)
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cached: list[str] = []
+    cdp.on("Network.responseReceived", lambda e: cached.append(e["response"]["url"]) if (
+        e["response"].get("fromPrefetchCache") or e["response"].get("fromDiskCache")) else None)
     log_in(page, user["email"], user["password"])
     page.goto(f"/projects/{project['id']}/label")
     ready(page)
     page.wait_for_function("() => document.querySelector('.lw-image-frame img').naturalWidth === 64")
-    assert any(url.startswith(s3_endpoint + "/") and "dog.png" in url for url in loaded), loaded
+    assert any(url.startswith(s3_endpoint + "/") and "a-dog.png" in url for url in requested), requested
+    deadline = time.monotonic() + 10
+    while not any(url.startswith(s3_endpoint + "/") and "b-cat.png" in url for url in requested):
+        assert time.monotonic() < deadline, f"the next task's picture was not preloaded: {requested}"
+        page.wait_for_timeout(100)
     page.get_by_test_id("choice-dog").check()
     page.get_by_test_id("submit").click()
-    deadline = time.monotonic() + 15
-    while not api.get(f"/api/tasks/{task['id']}/annotations").json():
-        assert time.monotonic() < deadline, "the annotation was not submitted"
-        time.sleep(0.2)
+    expect(page.locator(f".lw-workspace[data-task='{following['id']}']")).to_be_visible()
+    page.wait_for_function("() => document.querySelector('.lw-image-frame img').naturalWidth === 64")
+    # from the browser's cache: the bucket was not asked again
+    assert any(url.startswith(s3_endpoint + "/") and "b-cat.png" in url for url in cached), cached
     (done,) = api.get(f"/api/tasks/{task['id']}/annotations").json()
     assert done["result"][0]["value"]["choices"] == ["dog"]

@@ -10,6 +10,7 @@ from litestar.response import Response
 
 from app.auth import user_of
 from app.labelling import queue, series
+from app.storages import resolve
 from app.tasks import service as tasks
 from app.tasks.schemas import task_json
 from app.web import both
@@ -26,8 +27,9 @@ async def next_task(request: Request, project: Project) -> dict[str, Any]:
     if task is None:
         raise NotFoundException("No more tasks for you in this project")
     annotations = await tasks.annotations_of(user, project, [task.id])
-    return task_json(task, annotations, await tasks.predictions_of([task.id]),
-                     await tasks.sees_all_annotations(user, project))
+    row = task_json(task, annotations, await tasks.predictions_of([task.id]),
+                    await tasks.sees_all_annotations(user, project))
+    return (await resolve.task_rows(project.id, [row], request.query_params))[0]
 
 
 @get(both("/api/tasks/{task_id:int}/timeseries/{name_of_series:str}"))

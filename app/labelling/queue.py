@@ -39,10 +39,10 @@ def _room(project: Project) -> str:
 NOT_MINE = "NOT EXISTS (SELECT 1 FROM lw_annotation a WHERE a.task = t.id AND a.completed_by = {})"
 
 
-async def _candidate(project: Project, user_id: int, moment: dt.datetime) -> int | None:
-    """The next task for this user by the project's sampling, or None."""
-    where = f"t.project = {{}} AND t.is_labeled = {{}} AND {NOT_MINE} AND {_room(project)}"
-    args: list[Any] = [project.id, False, user_id, user_id, moment]
+async def _candidate(project: Project, user_id: int, moment: dt.datetime, exclude: int = 0) -> int | None:
+    """The next task for this user by the project's sampling (never `exclude`), or None."""
+    where = f"t.project = {{}} AND t.is_labeled = {{}} AND t.id <> {{}} AND {NOT_MINE} AND {_room(project)}"
+    args: list[Any] = [project.id, False, exclude, user_id, user_id, moment]
     order = "t.inner_id"
     if project.maximum_annotations > 1:
         # breadth first, as Label Studio: finish the tasks others have started before opening new ones
@@ -142,6 +142,12 @@ async def next_task(project: Project, user: User) -> int | None:
             # expired locks no longer count, they only take room: clear them now and then
             await raw("DELETE FROM lw_task_lock WHERE expire_at <= {}", moment)
     return task_id
+
+
+async def likely_next(project: Project, user: User, current: int) -> int | None:
+    """A guess at the task this user gets after `current`, locking nothing: the workspace has the
+    browser fetch its media while the annotator works (a guess: others may take it first)."""
+    return await _candidate(project, user.id, now(), exclude=current)
 
 
 async def claim(project: Project, user: User, task_id: int, page: str = "") -> bool:

@@ -54,6 +54,13 @@ async def suggestion(request: Request, project: Project, task: Task) -> Template
     return Template("labelling/_suggestion.html", context=context, status_code=286 if done else 200)
 
 
+@get("/projects/{project_id:int}/label/{task_id:int}/preload")
+async def preload(request: Request, project: Project, task: Task) -> Template:
+    """Links that have the browser fetch the likely next task's pictures while this one is worked on."""
+    urls = await workspace.preload(project, user_of(request), task)
+    return Template("labelling/_preload.html", context={"urls": urls})
+
+
 @post("/projects/{project_id:int}/label/{task_id:int}/draft", opt={"audit": None})
 async def save_draft(request: Request, project: Project, task: Task) -> Template:
     try:
@@ -104,5 +111,5 @@ async def release_lock(request: Request, task: Task) -> Response:
 
 
 
-ROUTES = [start_labelling, history_page, workspace_page, suggestion, save_draft, submit, skip, renew_lock,
+ROUTES = [start_labelling, history_page, workspace_page, suggestion, preload, save_draft, submit, skip, renew_lock,
           release_lock]

@@ -9,8 +9,10 @@ from app import instance
 from app.labelling import hotkeys, queue, service
 from app.ml import suggest
 from app.storages import resolve
+from app.tasks import service as tasks
 from app.uploads.service import media_of
 from components import parse_config
+from components.variables import resolve as resolve_value
 
 if TYPE_CHECKING:
     from app.tables import Project, Task, User
@@ -32,7 +34,23 @@ async def page(project: Project, user: User, task: Task, key: str) -> dict[str, 
         "updating": state.annotation is not None and not state.annotation.was_cancelled,
         # nothing to start from yet: the model is asked now, and the page polls for its answer
         "suggestion": await suggest.on_open(project, task.id, user) if state.source == "new" else None,
+        # the next task's pictures are asked for after the page is shown (see `preload`)
+        "preload": any(o.tag == "Image" and o.get("value") for o in parse_config(project.label_config).objects),
     }
+
+
+async def preload(project: Project, user: User, task: Task) -> list[str]:
+    """The addresses of the images the next task will show, for the browser to fetch into its cache
+    now: a big image from a bucket is then on screen at once when the annotator moves on. Asked by
+    the open page, so opening it costs no more than a text task."""
+    images = [o for o in parse_config(project.label_config).objects if o.tag == "Image" and o.get("value")]
+    following = await queue.likely_next(project, user, task.id) if images else None
+    upcoming = await tasks.task_in_project(project, following) if following else None
+    if upcoming is None or not isinstance(upcoming.data, dict):
+        return []
+    data = await resolve.for_browser(project.id, upcoming.id, upcoming.data)
+    found = [resolve_value(o.get("value"), data) for o in images]
+    return [url for url in found if isinstance(url, str) and url.startswith(("/", "https://", "http://"))][:4]
 
 
 async def suggestion(project: Project, task: Task, job_id: int | None) -> tuple[dict[str, Any], bool]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import re
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -23,6 +25,12 @@ if TYPE_CHECKING:
     from app.tables import Storage
 
 URI = re.compile(r"s3://[^\s\"'<>]+")  # a URI inside a string (HTML, a list in text)
+
+# Presigned URLs handed out again while they have more than half their life left: the same object
+# then has the same address, so the browser's cache (and the workspace's preload of the next task)
+# serves it instead of fetching it from the bucket again. Per process, bounded.
+_SIGNED: OrderedDict[tuple[int, str, int, int], tuple[str, float]] = OrderedDict()
+_SIGNED_MAX = 20_000
 
 
 @dataclass
@@ -72,6 +80,19 @@ async def for_browser(project_id: int, task_id: int, data: Any) -> Any:
     return _rewrite(data, task_id, storages) if storages else data
 
 
+async def task_rows(project_id: int, rows: list[dict[str, Any]], params: Any = None) -> list[dict[str, Any]]:
+    """Task JSON rows as Label Studio's API answers them: each `data` resolved, with one storage
+    lookup for the page; `?resolve_uri=false` keeps the raw URIs."""
+    if params is not None and str(params.get("resolve_uri", "true")).lower() in ("false", "0", "no"):
+        return rows
+    if not any("s3://" in str(row.get("data")) for row in rows):
+        return rows
+    storages = await _storages(project_id)
+    for row in rows if storages else []:
+        row["data"] = _rewrite(row["data"], row["id"], storages)
+    return rows
+
+
 async def answer(project_id: int, uri: str, byte_range: str | None) -> Answer | None:
     """What the resolver answers for a URI of the project's task, None when no storage holds it.
     Raises StorageError when the bucket fails."""
@@ -79,10 +100,48 @@ async def answer(project_id: int, uri: str, byte_range: str | None) -> Answer | 
     if found is None:
         return None
     storage, key = found
-    kind, config, secrets = service.kind_of(storage), storage.config, service.secrets_of(storage)
+    kind, config = service.kind_of(storage), storage.config
     if config.get("presign", True):
-        seconds = int(config.get("presign_ttl") or 1) * 60
-        url = await anyio.to_thread.run_sync(kind.presign, config, secrets, key, seconds)
-        return Answer(redirect=url, seconds=seconds)
+        return await _presigned(storage, key)
+    secrets = service.secrets_of(storage)
     status, headers, chunks = await anyio.to_thread.run_sync(kind.open, config, secrets, key, byte_range)
     return Answer(status=status, headers=headers, chunks=chunks)
+
+
+async def _presigned(storage: Storage, key: str) -> Answer:
+    config = storage.config
+    seconds = int(config.get("presign_ttl") or 1) * 60
+    # new credentials or settings sign anew
+    settings = hash((storage.secrets, repr(sorted(config.items()))))
+    cache_key, moment = (storage.id, key, seconds, settings), time.monotonic()
+    url, made = _SIGNED.get(cache_key, ("", 0.0))
+    if not url or moment - made > seconds / 2:
+        sign = service.kind_of(storage).presign
+        url = await anyio.to_thread.run_sync(sign, config, service.secrets_of(storage), key, seconds)
+        made = moment
+        _SIGNED[cache_key] = (url, made)
+        while len(_SIGNED) > _SIGNED_MAX:
+            _SIGNED.popitem(last=False)
+    return Answer(redirect=url, seconds=max(1, int(seconds - (moment - made))))
+
+
+async def read(project_id: int, uri: str, limit: int) -> bytes | None:
+    """A whole object a storage of the project holds (for the worker: a thumbnail's picture), None
+    when none holds it. Raises StorageError when the bucket fails, ValueError past `limit` bytes."""
+    found = _ours(await _storages(project_id), uri)
+    if found is None:
+        return None
+    storage, key = found
+    kind, config, secrets = service.kind_of(storage), storage.config, service.secrets_of(storage)
+
+    def whole() -> bytes:
+        _, _, chunks = kind.open(config, secrets, key, None)
+        parts, size = [], 0
+        for chunk in chunks:
+            size += len(chunk)
+            if size > limit:
+                raise ValueError(f"larger than {limit // (1 << 20)} MiB")
+            parts.append(chunk)
+        return b"".join(parts)
+
+    return await anyio.to_thread.run_sync(whole)

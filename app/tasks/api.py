@@ -10,6 +10,7 @@ from app import access, audit, idempotency, web
 from app.auth import require_admin, user_of
 from app.errors import InputError
 from app.pagination import page_params
+from app.storages import resolve
 from app.tasks import actions, browse, bulk, service
 from app.tasks.schemas import annotation_json, prediction_json, task_json
 from app.web import both
@@ -45,7 +46,8 @@ async def task_detail(request: Request, api_task: tuple[Task, Project]) -> dict[
     task, project = api_task
     annotations = await service.annotations_of(user_of(request), project, [task.id])
     sees = await service.sees_all_annotations(user_of(request), project)
-    return task_json(task, annotations, await service.predictions_of([task.id]), sees)
+    row = task_json(task, annotations, await service.predictions_of([task.id]), sees)
+    return (await resolve.task_rows(project.id, [row], request.query_params))[0]
 
 
 @patch(both("/api/tasks/{task_id:int}"), **ADMIN, opt={"audit": "task.update"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -13,14 +14,18 @@ from app import rows
 from app.clock import iso
 from app.review import queue as review_queue
 from app.review import service as review
+from app.storages import resolve
 from app.tables import Task, View
 from app.tasks import query, service
 from app.errors import InputError
 from app.tasks.filters import BUILDER_COLUMNS, builder_filters, builder_rows, filters_of, list_params, sort_of
+from app.uploads import thumbnails
 from app.uploads.service import media_of
 from app.tasks.schemas import annotation_json, prediction_json, task_json
 from app.web import flag, id_or_none, optional_id, small_int
 from components import ConfigError, parse_config
+from components.config import LabelConfig
+from components.variables import top_key
 
 if TYPE_CHECKING:
     from app.tables import Project, User
@@ -98,10 +103,12 @@ async def task_list(user: User, project: Project, args: Any) -> dict[str, Any]:
         params["annotator"] = user.id  # nobody else's work to filter by
     page = max(1, small_int(args.get("page", "1"), 6) or 1)
     try:
-        keys = parse_config(project.label_config).required_keys()
+        config = parse_config(project.label_config)
     except ConfigError:
-        keys = []
+        config = None
+    keys = config.required_keys() if config else []
     listed = await rows_page(project, params, page, sees_all, chosen["selection"])
+    listed.update(await page_thumbnails(project, config, listed["rows"]))
     # data columns: the config's, the first listed task's, and any a builder row names
     named = [r["column"].split("|")[0].removeprefix("data.") for r in chosen["builder"] if r["column"].startswith("data.")]
     data_keys = list(dict.fromkeys([*keys, *(listed["rows"][0].data if listed["rows"] else {}), *named]))[:100]
@@ -110,6 +117,44 @@ async def task_list(user: User, project: Project, args: Any) -> dict[str, Any]:
     return {"project": project, "params": params, "keys": keys, "statuses": service.STATUSES,
             "status_of": status_of, "sees_all": sees_all, "builder_columns": columns, "operators": OPERATORS,
             **chosen, **listed}
+
+
+def image_keys(config: LabelConfig | None) -> list[str]:
+    """The task-data keys the config shows as a picture (<Image value="$key">)."""
+    found = [o.get("value") for o in (config.objects if config else []) if o.tag == "Image"]
+    return list(dict.fromkeys(top_key(v[1:]) for v in found if v and v.startswith("$")))
+
+
+async def page_thumbnails(project: Project, config: LabelConfig | None, tasks: list[Task],
+                          tries: int = 0) -> dict[str, Any]:
+    """The thumbnails of a page's pictures by (task id, key), the missing ones asked for, and the
+    tasks whose thumbnails the page should ask about again (in a second, for a minute at most)."""
+    keys = image_keys(config)
+    pictures = {(t.id, key): t.data[key] for t in tasks if isinstance(t.data, dict) for key in keys
+                if isinstance(t.data.get(key), str)}
+    thumbs = await thumbnails.for_rows(project.id, pictures) if pictures else {}
+    pending = sorted({task_id for (task_id, _), v in thumbs.items() if v["state"] == "queued"})
+    return {"thumbs": thumbs, "image_keys": keys, "thumbs_pending": pending if tries < 60 else [],
+            "thumb_tries": tries + 1}
+
+
+async def thumbnails_again(project: Project, params: Any) -> dict[str, Any]:
+    """The page's question a second later: which of these tasks' thumbnails are there now."""
+    ids = [int(v) for v in params.getall("task", []) if str(v).isdigit()][:PAGE_SIZE]
+    tasks = await Task.objects().where(Task.project == project.id, Task.id.is_in(ids or [0])).output(load_json=True)
+    try:
+        config = parse_config(project.label_config)
+    except ConfigError:
+        config = None
+    tries = small_int(params.get("tries", "0"), 3) or 0
+    return {"project": project, **await page_thumbnails(project, config, tasks, tries)}
+
+
+def thumbnail_file(project: Project, task: Task, key: str) -> Path | None:
+    """The made thumbnail of the task's picture under `key`, or None."""
+    value = task.data.get(key) if isinstance(task.data, dict) else None
+    target = thumbnails.place(project.id, value) if isinstance(value, str) else None
+    return target if target is not None and target.is_file() else None
 
 
 async def matching_ids(user: User, project: Project, args: Any) -> list[int]:
@@ -181,7 +226,7 @@ async def api_tasks(user: User, project: Project, params: Mapping[str, Any], pag
     tasks = [found[i] for i in ids if i in found]
     include = [f.strip() for f in str(params.get("include", "")).split(",") if f.strip()]
     full = params.get("fields", "all") == "all" and (not include or bool({"annotations", "predictions"} & set(include)))
-    out = await dm_tasks(user, project, tasks, full)
+    out = await resolve.task_rows(project.id, await dm_tasks(user, project, tasks, full), params)
     if include:
         out = [{k: t[k] for k in include if k in t} for t in out]
     return {"tasks": out, **totals}

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from litestar import Request, get, post
 from litestar.plugins.flash import flash
-from litestar.response import Redirect, Template
+from litestar.exceptions import NotFoundException
+from litestar.response import File, Redirect, Template
 
 from app import audit, web
 from app.auth import require_admin, user_of
@@ -46,4 +47,20 @@ async def task_view(request: Request, project: Project, task: Task) -> Template:
     return Template("tasks/task.html", context=await browse.task_detail(user_of(request), project, task))
 
 
-ROUTES = [task_list, task_action, task_view]
+@get("/projects/{project_id:int}/tasks/{task_id:int}/thumbnail")
+async def task_thumbnail(request: Request, project: Project, task: Task) -> File:
+    """The task list's small picture of the task's `?key=` picture (404 until the worker made it)."""
+    path = browse.thumbnail_file(project, task, request.query_params.get("key", ""))
+    if path is None:
+        raise NotFoundException("No thumbnail of this picture (being made, or it cannot be read)")
+    return File(path, media_type="image/jpeg", content_disposition_type="inline",
+                headers={"Cache-Control": "private, max-age=86400"})
+
+
+@get("/projects/{project_id:int}/tasks/thumbnails")
+async def thumbnails_again(request: Request, project: Project) -> Template:
+    """The list's poll while thumbnails are being made: the ready ones swapped in, out of band."""
+    return Template("tasks/_thumbs_again.html", context=await browse.thumbnails_again(project, request.query_params))
+
+
+ROUTES = [task_list, task_action, task_view, task_thumbnail, thumbnails_again]

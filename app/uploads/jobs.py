@@ -6,7 +6,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from app.jobs import JobFailed, handler
-from app.uploads import pdf_pages, waveform
+from app.uploads import pdf_pages, thumbnails, waveform
 
 if TYPE_CHECKING:
     from app.tables import Job
@@ -38,3 +38,9 @@ async def pdf_render(job: Job) -> dict[str, Any]:
     if path is None:
         raise JobFailed("No pages: the upload is no longer stored", {"error": "missing"})
     return await asyncio.to_thread(pdf_pages.render_all, path)
+
+
+@handler(thumbnails.KIND)
+async def make_thumbnails(job: Job) -> dict[str, Any]:
+    """The task list's thumbnails of a page's pictures, each made once (see app/uploads/thumbnails.py)."""
+    return await thumbnails.make_all(int(job.project or 0), list((job.params or {}).get("pictures", [])))

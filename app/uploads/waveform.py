@@ -52,10 +52,17 @@ def spectrogram_path(stored: Path) -> Path:
     return stored.with_name(stored.name + ".spectrogram.png")
 
 
+def thumbnail_path(stored: Path) -> Path:
+    """The task list's thumbnail of an image upload (made by app/uploads/thumbnails.py)."""
+    return stored.with_name(stored.name + ".thumb.jpg")
+
+
 def files_of(stored: Path) -> list[Path]:
-    """Every file the waveform keeps beside an upload: gone with it, or when it is replaced."""
+    """Every file kept beside an upload (waveform, spectrogram, thumbnail): gone with it, or when it is replaced."""
+    thumb = thumbnail_path(stored)
     return [peaks_path(stored), error_path(stored), queued_path(stored), spectrogram_path(stored),
-            queued_path(stored, SPECTRUM_KIND)]
+            queued_path(stored, SPECTRUM_KIND), thumb, thumb.with_name(thumb.name + ".error"),
+            thumb.with_name(thumb.name + ".queued")]
 
 
 def forget(stored: Path) -> None:

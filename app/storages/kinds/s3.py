@@ -76,8 +76,16 @@ def _client(endpoint: str | None, region: str, key_id: str | None, secret: str |
         return session.client(
             "s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=key_id,
             aws_secret_access_key=secret, aws_session_token=token,
-            config=Config(signature_version="s3v4", connect_timeout=5, read_timeout=20,
+            config=Config(signature_version="s3v4", connect_timeout=min(5, _timeout()), read_timeout=_timeout(),
                           retries={"max_attempts": 2, "mode": "standard"}, s3={"addressing_style": "path"}))
+
+
+def _timeout() -> float:
+    """Seconds a bucket may take to answer one request before it is called unresponsive."""
+    try:
+        return max(0.5, float(env("LABELWELL_STORAGE_TIMEOUT_SECONDS", "20") or 20))
+    except ValueError:
+        return 20.0
 
 
 def client(config: dict[str, Any], secrets: dict[str, Any]):
@@ -91,7 +99,8 @@ def client(config: dict[str, Any], secrets: dict[str, Any]):
 
 def _why(exc: Exception, bucket: str, endpoint: str | None) -> StorageError:
     """A boto error in words: no such bucket, access denied, unreachable, or what S3 said."""
-    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+    from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
+                                     NoCredentialsError, ReadTimeoutError)
 
     if isinstance(exc, StorageError):
         return exc
@@ -107,7 +116,10 @@ def _why(exc: Exception, bucket: str, endpoint: str | None) -> StorageError:
         return StorageError(f"S3 answered {code or status} for bucket {bucket}.")
     if isinstance(exc, NoCredentialsError):
         return StorageError(f"No credentials for S3 {bucket}: give aws_access_key_id and aws_secret_access_key.")
-    if isinstance(exc, EndpointConnectionError):
+    if isinstance(exc, ReadTimeoutError):
+        return StorageError(f"The S3 endpoint {endpoint or 'of AWS'} did not answer within {_timeout():g} s "
+                            f"(bucket {bucket}).")
+    if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError)):
         return StorageError(f"Cannot reach the S3 endpoint {endpoint or 'of AWS'}.")
     if isinstance(exc, BotoCoreError):
         return StorageError(f"S3 {bucket}: {type(exc).__name__}: {str(exc)[:200]}")
@@ -188,9 +200,12 @@ def content_type(key: str) -> str:
 
 
 def presign(config: dict[str, Any], secrets: dict[str, Any], key: str, seconds: int) -> str:
-    return client(config, secrets).generate_presigned_url(
-        "get_object", Params={"Bucket": config["bucket"], "Key": key, "ResponseContentType": content_type(key)},
-        ExpiresIn=max(1, int(seconds)))
+    # the object may be cached as long as its address works: the same address (the resolver hands it
+    # out again for half its life) is then read from the browser's cache, the next task's preload too
+    seconds = max(1, int(seconds))
+    return client(config, secrets).generate_presigned_url("get_object", Params={
+        "Bucket": config["bucket"], "Key": key, "ResponseContentType": content_type(key),
+        "ResponseCacheControl": f"private, max-age={seconds}"}, ExpiresIn=seconds)
 
 
 def open(config: dict[str, Any], secrets: dict[str, Any], key: str,  # noqa: A001 - the kinds' common name
