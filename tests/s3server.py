@@ -18,11 +18,14 @@ from tests.pg import free_port
 KEY_ID, SECRET = "lw-test-key", "lw-test-secret-never-shown"
 
 
-def start() -> tuple[str, subprocess.Popen]:
+def start(**env: str) -> tuple[str, subprocess.Popen]:
+    """A moto server on a free loopback port; `env` for its settings (INITIAL_NO_AUTH_ACTION_COUNT:
+    after that many requests it checks every signature against the keys its IAM made)."""
     port = free_port()
     binary = Path(sys.executable).with_name("moto_server")
     proc = subprocess.Popen([str(binary), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"})
+                            stderr=subprocess.DEVNULL,
+                            env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true", **env})
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

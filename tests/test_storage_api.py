@@ -4,6 +4,7 @@ credentials never in any answer; and local-files storages under LABELWELL_LOCAL_
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 import uuid
@@ -170,3 +171,42 @@ def test_an_endpoint_that_hangs_is_named_within_its_timeout(tmp_path, database_u
     finally:
         srv.stop()
         hanging.close()
+
+
+@pytest.fixture(scope="module")
+def checking_s3():
+    """A second S3 server that checks credentials, as AWS does (moto checks signatures against the
+    keys its IAM made once the first requests are past): its URL, a bucket with one object, a good key."""
+    import boto3
+
+    url, proc = s3server.start(INITIAL_NO_AUTH_ACTION_COUNT="3")
+    try:
+        iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="setup",
+                           aws_secret_access_key="setup")
+        iam.create_user(UserName="labelwell")  # requests 1 to 3 go unchecked: the user, its key, its rights
+        key = iam.create_access_key(UserName="labelwell")["AccessKey"]
+        iam.put_user_policy(UserName="labelwell", PolicyName="s3", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+        s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
+                          aws_secret_access_key=key["SecretAccessKey"])
+        s3.create_bucket(Bucket="checked")
+        s3.put_object(Bucket="checked", Key="in/a.json", Body=b'{"text": "hello"}')
+        yield url, key["AccessKeyId"], key["SecretAccessKey"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_wrong_credentials_are_named_and_nothing_is_saved(api, make_project, checking_s3):
+    url, key_id, secret = checking_s3
+    project = make_project()
+    good = {"project": project["id"], "bucket": "checked", "prefix": "in", "s3_endpoint": url,
+            "aws_access_key_id": key_id, "aws_secret_access_key": secret}
+    for wrong in ({"aws_secret_access_key": "not-the-secret"}, {"aws_access_key_id": "AKIANOBODYHASTHIS00"}):
+        for path in ("/api/storages/s3/validate", "/api/storages/s3"):
+            answer = api.post(path, json={**good, **wrong})
+            assert answer.status_code == 400, (path, answer.text)
+            assert "Cannot connect to S3 checked with specified AWS credentials" in answer.text, answer.text
+            assert secret not in answer.text and "not-the-secret" not in answer.text
+    assert api.get(f"/api/storages/?project={project['id']}").json() == []  # nothing saved
+    assert api.post("/api/storages/s3/validate", json=good).status_code == 200  # the right key passes

@@ -140,7 +140,7 @@ async def page_thumbnails(project: Project, config: LabelConfig | None, tasks: l
 
 async def thumbnails_again(project: Project, params: Any) -> dict[str, Any]:
     """The page's question a second later: which of these tasks' thumbnails are there now."""
-    ids = [int(v) for v in params.getall("task", []) if str(v).isdigit()][:PAGE_SIZE]
+    ids = [i for i in map(id_or_none, params.getall("task", [])) if i is not None][:PAGE_SIZE]
     tasks = await Task.objects().where(Task.project == project.id, Task.id.is_in(ids or [0])).output(load_json=True)
     try:
         config = parse_config(project.label_config)
