@@ -110,6 +110,10 @@ class LabelConfig:
     def objects(self) -> list[ObjectTag]:
         return [n for n in self.nodes if isinstance(n, ObjectTag)]
 
+    def image_values(self) -> list[str]:
+        """The `value` of every <Image> (`$image`, `$item.url`): the task's pictures."""
+        return [o.get("value") for o in self.objects if o.tag == "Image" and o.get("value")]
+
     def data_keys(self) -> list[str]:
         """The task-data keys this config reads, in order (objects, then dynamic labels/choices)."""
         keys: list[str] = []

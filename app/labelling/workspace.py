@@ -16,6 +16,7 @@ from components.variables import resolve as resolve_value
 
 if TYPE_CHECKING:
     from app.tables import Project, Task, User
+    from components.config import LabelConfig
 
 
 async def page(project: Project, user: User, task: Task, key: str) -> dict[str, Any] | None:
@@ -23,9 +24,10 @@ async def page(project: Project, user: User, task: Task, key: str) -> dict[str, 
     state = await service.start(project, user, task)
     if state.annotation is None and not await queue.claim(project, user, task.id, page=key):
         return None
+    config = parse_config(project.label_config)
     return {
         "project": project, "task": task, "state": state, "key": key,
-        "form": await _render(project, task, state.results), "keymap": hotkeys.keymap(user),
+        "form": await _render(project, task, state.results, config), "keymap": hotkeys.keymap(user),
         "actions": hotkeys.ACTIONS, "previous": await service.previous_task(project, user, state.annotation),
         # from the project's counters: counting what is left for this user would scan every task
         "remaining": max(0, project.task_number - project.finished_task_number),
@@ -35,7 +37,7 @@ async def page(project: Project, user: User, task: Task, key: str) -> dict[str, 
         # nothing to start from yet: the model is asked now, and the page polls for its answer
         "suggestion": await suggest.on_open(project, task.id, user) if state.source == "new" else None,
         # the next task's pictures are asked for after the page is shown (see `preload`)
-        "preload": any(o.tag == "Image" and o.get("value") for o in parse_config(project.label_config).objects),
+        "preload": bool(config.image_values()),
     }
 
 
@@ -43,13 +45,13 @@ async def preload(project: Project, user: User, task: Task) -> list[str]:
     """The addresses of the images the next task will show, for the browser to fetch into its cache
     now: a big image from a bucket is then on screen at once when the annotator moves on. Asked by
     the open page, so opening it costs no more than a text task."""
-    images = [o for o in parse_config(project.label_config).objects if o.tag == "Image" and o.get("value")]
+    images = parse_config(project.label_config).image_values()
     following = await queue.likely_next(project, user, task.id) if images else None
     upcoming = await tasks.task_in_project(project, following) if following else None
     if upcoming is None or not isinstance(upcoming.data, dict):
         return []
     data = await resolve.for_browser(project.id, upcoming.id, upcoming.data)
-    found = [resolve_value(o.get("value"), data) for o in images]
+    found = [resolve_value(value, data) for value in images]
     return [url for url in found if isinstance(url, str) and url.startswith(("/", "https://", "http://"))][:4]
 
 
@@ -73,7 +75,8 @@ async def form(project: Project, task: Task, results: list[dict[str, Any]]) -> s
     return await _render(project, task, results)
 
 
-async def _render(project: Project, task: Task, results: list[dict[str, Any]]) -> str:
+async def _render(project: Project, task: Task, results: list[dict[str, Any]], config: LabelConfig | None = None) -> str:
     """The config's form over the task, its storage URIs made addresses the browser can load."""
     data = await resolve.for_browser(project.id, task.id, task.data)
-    return parse_config(project.label_config).render(data, results, workspace=True, media=await media_of(task.data))
+    config = config or parse_config(project.label_config)
+    return config.render(data, results, workspace=True, media=await media_of(task.data))

@@ -76,8 +76,7 @@ def _rewrite(value: Any, task_id: int, storages: list[Storage]) -> Any:
 
 async def for_browser(project_id: int, task_id: int, data: Any) -> Any:
     """The task's data with its storage URIs made resolver addresses (unchanged without storages)."""
-    storages = await _storages(project_id) if "s3://" in str(data) else []
-    return _rewrite(data, task_id, storages) if storages else data
+    return (await task_rows(project_id, [{"id": task_id, "data": data}]))[0]["data"]
 
 
 async def task_rows(project_id: int, rows: list[dict[str, Any]], params: Any = None) -> list[dict[str, Any]]:

@@ -102,10 +102,7 @@ async def task_list(user: User, project: Project, args: Any) -> dict[str, Any]:
     if not sees_all and params["annotator"] not in (None, user.id):
         params["annotator"] = user.id  # nobody else's work to filter by
     page = max(1, small_int(args.get("page", "1"), 6) or 1)
-    try:
-        config = parse_config(project.label_config)
-    except ConfigError:
-        config = None
+    config = _config_or_none(project)
     keys = config.required_keys() if config else []
     listed = await rows_page(project, params, page, sees_all, chosen["selection"])
     listed.update(await page_thumbnails(project, config, listed["rows"]))
@@ -119,10 +116,18 @@ async def task_list(user: User, project: Project, args: Any) -> dict[str, Any]:
             **chosen, **listed}
 
 
+def _config_or_none(project: Project) -> LabelConfig | None:
+    """The project's config; None when it no longer parses (the list still shows its tasks)."""
+    try:
+        return parse_config(project.label_config)
+    except ConfigError:
+        return None
+
+
 def image_keys(config: LabelConfig | None) -> list[str]:
     """The task-data keys the config shows as a picture (<Image value="$key">)."""
-    found = [o.get("value") for o in (config.objects if config else []) if o.tag == "Image"]
-    return list(dict.fromkeys(top_key(v[1:]) for v in found if v and v.startswith("$")))
+    found = config.image_values() if config else []
+    return list(dict.fromkeys(top_key(v[1:]) for v in found if v.startswith("$")))
 
 
 async def page_thumbnails(project: Project, config: LabelConfig | None, tasks: list[Task],
@@ -142,10 +147,7 @@ async def thumbnails_again(project: Project, params: Any) -> dict[str, Any]:
     """The page's question a second later: which of these tasks' thumbnails are there now."""
     ids = [i for i in map(id_or_none, params.getall("task", [])) if i is not None][:PAGE_SIZE]
     tasks = await Task.objects().where(Task.project == project.id, Task.id.is_in(ids or [0])).output(load_json=True)
-    try:
-        config = parse_config(project.label_config)
-    except ConfigError:
-        config = None
+    config = _config_or_none(project)
     tries = small_int(params.get("tries", "0"), 3) or 0
     return {"project": project, **await page_thumbnails(project, config, tasks, tries)}
 
