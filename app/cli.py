@@ -13,7 +13,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from app.settings import ROOT, settings
+from app.settings import ROOT, env, settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -132,6 +132,10 @@ def start_lines(host: str, port: int, applied: int, admin: tuple | None, args: a
         broker = settings.broker_url.split("@")[-1]
     lines = [f"Labelwell {version('labelwell')} is running: http://{shown}:{port}", *bootstrap.admin_lines(admin),
              f"  Data:      {settings.data_dir}", f"  Database:  {database} ({schema})", f"  Broker:    {broker}"]
+    if env("LABELWELL_MEDIA_URL"):
+        from app.uploads import media_store
+
+        lines.append(f"  Uploads:   {media_store.describe()}")
     if args.no_worker:
         lines.append("  Worker:    not started here (--no-worker): run `labelwell worker` for background jobs")
     if hasattr(os, "geteuid") and os.geteuid() == 0:

@@ -24,6 +24,10 @@ class InputError(Exception):
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()))
 
 
+class Unavailable(Exception):
+    """Something the server needs does not answer (the media bucket): a 503 naming it, never a 500."""
+
+
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/api"
 
@@ -63,6 +67,13 @@ def server_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def unavailable(request: Request, exc: Unavailable) -> Response:
+    log.warning("%s %s: %s", request.method, request.url.path, exc)
+    if is_api(request):
+        return _json(503, str(exc))
+    return Template("errors/error.html", context={"status": 503, "detail": str(exc)}, status_code=503)
+
+
 def recursion_error(request: Request, exc: RecursionError) -> Response:
     # msgspec decodes a request's JSON with Python's recursion limit: a body nested about 1000
     # deep fails before any handler runs, and is the client's error
@@ -72,4 +83,4 @@ def recursion_error(request: Request, exc: RecursionError) -> Response:
 
 
 EXCEPTION_HANDLERS = {HTTPException: http_error, InputError: input_error, RecursionError: recursion_error,
-                      Exception: server_error}
+                      Unavailable: unavailable, Exception: server_error}

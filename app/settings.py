@@ -37,6 +37,8 @@ DOCUMENTED = {
     "LABELWELL_WEBHOOK_ATTEMPTS": "`5`",
     "LABELWELL_STORAGE_ALLOW_PRIVATE": "`false`",
     "LABELWELL_STORAGE_TIMEOUT_SECONDS": "`20`",
+    "LABELWELL_MEDIA_URL": "unset: the data folder's `upload/`",
+    "LABELWELL_MEDIA_ENDPOINT": "unset: AWS",
     "AWS_ACCESS_KEY_ID": "unset",
     "AWS_SECRET_ACCESS_KEY": "unset",
     "AWS_SESSION_TOKEN": "unset",

@@ -111,6 +111,17 @@ def pytest_runtest_makereport(item, call):
     srv = item.funcargs.get("server") if hasattr(item, "funcargs") else None
     if report.failed and srv is not None:
         report.sections.append(("server log (last 60 lines)", "\n".join(srv.log().splitlines()[-60:])))
+        report.sections.append(("the worker's last jobs", _last_jobs(srv)))
+
+
+def _last_jobs(srv: Server) -> str:
+    """What the worker was busy with: a test that waited for it in vain shows what came first."""
+    try:
+        rows = srv.query("SELECT id, kind, project, state, created_at, started_at, finished_at, error "
+                         "FROM lw_job ORDER BY id DESC LIMIT 25")
+    except Exception as exc:  # the database may be what failed
+        return f"(not read: {exc})"
+    return "\n".join(" | ".join(str(row[k]) for k in row) for row in reversed(rows))
 
 
 

@@ -349,17 +349,19 @@ def in_thread(coroutine):
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def test_an_interrupted_or_failed_computation_leaves_no_half_file(tmp_path, sounds):
+def test_an_interrupted_or_failed_computation_leaves_no_half_file(tmp_path, sounds, monkeypatch):
     import asyncio
 
     from app.jobs import JobFailed
-    from app.uploads import waveform
+    from app.uploads import media_store, waveform
+
+    monkeypatch.setattr(media_store, "current", lambda: media_store.Folder(tmp_path))  # the upload folder is this one
 
     stored = tmp_path / "long.flac"
     shutil.copy(sounds / "long.flac", stored)
 
     async def interrupted() -> None:
-        task = asyncio.ensure_future(waveform.compute(stored))
+        task = asyncio.ensure_future(waveform.compute("long.flac"))
         await asyncio.sleep(0.3)  # decoding two hours takes longer
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -370,9 +372,9 @@ def test_an_interrupted_or_failed_computation_leaves_no_half_file(tmp_path, soun
     broken = tmp_path / "broken.wav"
     broken.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" + bytes(64))
     with pytest.raises(JobFailed, match="ffmpeg cannot decode"):
-        in_thread(waveform.compute(broken))
+        in_thread(waveform.compute("broken.wav"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.wav", "broken.wav.peaks-error", "long.flac"]
-    assert waveform.error_path(broken).read_text().startswith("ffmpeg cannot decode this audio")
+    assert (tmp_path / waveform.error_key("broken.wav")).read_text().startswith("ffmpeg cannot decode this audio")
 
 
 def test_split_channels_a_waveform_and_segments_per_channel(page, server, api, worker, make_project, make_user,

@@ -12,13 +12,14 @@ from app.db import engine_name
 from app.settings import settings
 from app.system import job_queue
 from app.system.heartbeat import broker_label
+from app.uploads import media_store
 
 
 def storage() -> dict[str, str]:
     return {
         "Data folder": str(settings.data_dir),
         "Database": f"{engine_name()} · {sanitize_url(settings.database_url)}",
-        "Uploads": str(settings.upload_dir),
+        "Uploads": media_store.describe(),
         "Local files root": str(settings.local_files_root) if settings.local_files_root else "off",
         "Job broker": broker_label(),
     }

@@ -27,7 +27,7 @@ def source_of(upload: FileUpload, as_tasks_list: bool = True) -> Source:
     fmt = format_of(upload.original_name)
     if not as_tasks_list and fmt in (*TABLE_FORMATS, "txt"):
         fmt = "file"
-    return Source(upload.original_name, fmt, path=uploads.path_of(upload), upload_id=upload.id,
+    return Source(upload.original_name, fmt, file=upload.file, upload_id=upload.id,
                   url=uploads.url_of(upload))
 
 

@@ -10,7 +10,6 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -18,9 +17,10 @@ import anyio
 from app.data_import import readers, staging
 from app.data_import.media_keys import media_keys
 from app.data_import.normalize import ItemError, Rules, normalize
+from app.errors import InputError
 from app.settings import settings
 from app.tables import FileUpload, Project, Task, User
-from app.uploads import pdf_pages
+from app.uploads import pdf_pages, media_store
 from components import parse_config
 
 BATCH = 2000
@@ -34,7 +34,7 @@ class Source:
 
     name: str
     fmt: str  # json, jsonl, csv, tsv, txt, image, audio, video, pdf, file (a CSV/TSV/TXT as one task), body
-    path: Path | None = None
+    file: str | None = None  # the upload's key in the upload store (app/uploads/media_store.py)
     body: Any = None
     upload_id: int | None = None
     url: str | None = None  # for an image, audio, video or file: the task's data value
@@ -74,10 +74,19 @@ def raw_items(source: Source, rules: Rules) -> Iterator[tuple[str, Any]]:
     if source.fmt == "image":
         return iter([("file", {rules.required_keys[0]: source.url})])
     if source.fmt == "pdf" and "pages" in rules.media_keys:  # a document as multi-page images
-        return iter([("file", {rules.media_keys["pages"]: pdf_pages.page_urls(source.path, source.url)})])
+        return iter([("file", {rules.media_keys["pages"]: pdf_pages.page_urls(source.url)})])
     if source.fmt in ("audio", "video", "file", "pdf"):
         return iter([("file", {rules.media_keys[source.fmt]: source.url})])
-    return readers.items(source.path, source.fmt, rules.required_keys[0] if rules.required_keys else None)
+    return _file_items(source, rules.required_keys[0] if rules.required_keys else None)
+
+
+def _file_items(source: Source, key: str | None) -> Iterator[tuple[str, Any]]:
+    """A task file's items, read from the upload store as they are taken (a bucket's object is
+    fetched to a scratch file first, removed once read)."""
+    with media_store.current().local_copy(source.file or "") as path:
+        if path is None:
+            raise InputError({"file": [f"{source.name} is no longer stored; upload it again."]})
+        yield from readers.items(path, source.fmt, key)
 
 
 def prepared(sources: list[Source], rules: Rules) -> Iterator[tuple[Source, str, dict | str]]:

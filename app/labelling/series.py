@@ -3,10 +3,13 @@ within a bound on points held), then reduced to a minimum and a maximum per pixe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +18,7 @@ import anyio
 import numpy as np
 
 from app.uploads import service as uploads
+from app.uploads import media_store
 from components.config import parse_config
 from components.time_series import Series, SeriesError, TimeSeries
 
@@ -29,6 +33,9 @@ _cache: OrderedDict[tuple, Series] = OrderedDict()
 _lock = threading.Lock()
 
 
+Source = Callable[[], contextlib.AbstractContextManager[Path | None]]
+
+
 class NoSeries(LookupError):
     """The task's config has no <TimeSeries> of that name."""
 
@@ -37,13 +44,16 @@ def _held(series: Series) -> int:
     return series.points * (1 + len(series.channels))
 
 
-def _parsed(key: tuple, obj: TimeSeries, path: Path, where: str) -> Series:
+def _parsed(key: tuple, obj: TimeSeries, source: Source, where: str) -> Series:
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with source() as path:
+            if path is None:
+                raise SeriesError(f"{where}: no such file here")
+            text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise SeriesError(f"{where}: not a text file (a CSV, TSV or JSON in UTF-8)") from None
     series = obj.parse(text, where)
@@ -54,18 +64,21 @@ def _parsed(key: tuple, obj: TimeSeries, path: Path, where: str) -> Series:
     return series
 
 
-async def _file(user: User, address: str) -> Path:
-    """The stored file a url-valued series names, with the access rules of serving it."""
+async def _file(user: User, address: str) -> tuple[tuple, Source]:
+    """The stored file a url-valued series names, with the access rules of serving it: its version
+    (what the parse is cached by) and how to open it (a bucket's object is fetched to a scratch file)."""
     parts = urlsplit(address)
     if parts.path.startswith("/data/upload/"):
         project_id, _, name = parts.path.removeprefix("/data/upload/").partition("/")
         found = await uploads.served(user, int(project_id), name) if project_id.isdigit() else None
-        if found is not None:
-            return found[1]
+        seen = await anyio.to_thread.run_sync(media_store.current().stat, found.file) if found else None
+        if found is not None and seen is not None:
+            return (found.file, seen.stamp, seen.size), partial(media_store.current().local_copy, found.file)
     elif parts.path.rstrip("/") == "/data/local-files":
         path = await uploads.local_file(user, (parse_qs(parts.query).get("d") or [""])[0])
         if path is not None:
-            return path
+            stat = path.stat()
+            return (str(path), stat.st_mtime_ns, stat.st_size), partial(contextlib.nullcontext, path)
     elif parts.scheme in ("http", "https", "s3", "gs", "azure-blob"):
         raise SeriesError(f"{address[:120]}: files at other addresses are not fetched by the server; upload the "
                           "file (or put it under the local files root) and use its /data/… address")
@@ -82,10 +95,9 @@ async def series_of(user: User, task: Task, project: Project, name: str) -> Seri
         return await anyio.to_thread.run_sync(obj.parse, raw, f"task {task.id}, {obj.get('value')}")
     if not isinstance(raw, str) or not raw:
         raise SeriesError(f"task {task.id}: {obj.get('value')} holds no file address")
-    path = await _file(user, raw)
-    stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size, project.label_config, name)
-    return await anyio.to_thread.run_sync(_parsed, key, obj, path, raw.rsplit("/", 1)[-1])
+    version, source = await _file(user, raw)
+    key = (*version, project.label_config, name)
+    return await anyio.to_thread.run_sync(_parsed, key, obj, source, raw.rsplit("/", 1)[-1])
 
 
 def _number(params: Mapping[str, Any], key: str, default: float) -> float:

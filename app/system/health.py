@@ -16,10 +16,12 @@ from piccolo.apps.migrations.tables import Migration
 
 from app.clock import iso, now
 from app.db import engine_name, is_postgres
+from app.errors import Unavailable
 from app.piccolo_app import APP_CONFIG
 from app.settings import settings
 from app.system.heartbeat import FRESH_SECONDS, broker_label
 from app.tables import User, Worker
+from app.uploads import media_store
 
 BROKER_TIMEOUT = 1.5  # seconds
 LOW_DISK_BYTES = 1_000_000_000
@@ -163,12 +165,26 @@ def disk_check() -> Check:
     return Check("disk", "Data folder", True, f"{free} on the disk holding {folder}.", facts)
 
 
+async def media_check() -> Check | None:
+    """The media bucket (LABELWELL_MEDIA_URL), when uploads are kept in one: does it answer."""
+    kept = media_store.current()
+    if isinstance(kept, media_store.Folder):
+        return None
+    facts = {"Bucket": media_store.describe()}
+    try:
+        await anyio.to_thread.run_sync(kept.check)
+    except Unavailable as exc:
+        return Check("media", "Media bucket", False, f"{exc} Uploads cannot be stored or served.", facts)
+    return Check("media", "Media bucket", True, f"Uploads are kept in {media_store.describe()}, which answers.", facts)
+
+
 async def system_status(full: bool = True) -> dict[str, Any]:
     """The checks (only broker and worker unless `full`), and the workers' rows."""
     workers = await list_workers()
     checks = [await broker_check(), worker_check(workers)]
     if full:
-        checks = [await database_check(), await migrations_check(), *checks, disk_check()]
+        media = await media_check()
+        checks = [await database_check(), await migrations_check(), *checks, disk_check(), *([media] if media else [])]
     return {"ok": all(c.ok for c in checks), "checks": checks, "workers": workers}
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -152,11 +151,11 @@ async def thumbnails_again(project: Project, params: Any) -> dict[str, Any]:
     return {"project": project, **await page_thumbnails(project, config, tasks, tries)}
 
 
-def thumbnail_file(project: Project, task: Task, key: str) -> Path | None:
-    """The made thumbnail of the task's picture under `key`, or None."""
+async def thumbnail_file(project: Project, task: Task, key: str) -> str | None:
+    """The store's key of the made thumbnail of the task's picture under `key`, or None."""
     value = task.data.get(key) if isinstance(task.data, dict) else None
     target = thumbnails.place(project.id, value) if isinstance(value, str) else None
-    return target if target is not None and target.is_file() else None
+    return target if target is not None and await thumbnails.made(target) else None
 
 
 async def matching_ids(user: User, project: Project, args: Any) -> list[int]:

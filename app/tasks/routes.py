@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 from litestar import Request, get, post
 from litestar.plugins.flash import flash
 from litestar.exceptions import NotFoundException
-from litestar.response import File, Redirect, Template
+from litestar.response import Redirect, Response, Template
 
 from app import audit, web
 from app.auth import require_admin, user_of
 from app.tasks import browse, service
+from app.uploads.ranges import stored_file
 
 if TYPE_CHECKING:
     from app.tables import Project, Task
@@ -48,13 +49,12 @@ async def task_view(request: Request, project: Project, task: Task) -> Template:
 
 
 @get("/projects/{project_id:int}/tasks/{task_id:int}/thumbnail")
-async def task_thumbnail(request: Request, project: Project, task: Task) -> File:
+async def task_thumbnail(request: Request, project: Project, task: Task) -> Response:
     """The task list's small picture of the task's `?key=` picture (404 until the worker made it)."""
-    path = browse.thumbnail_file(project, task, request.query_params.get("key", ""))
-    if path is None:
+    key = await browse.thumbnail_file(project, task, request.query_params.get("key", ""))
+    if key is None:
         raise NotFoundException("No thumbnail of this picture (being made, or it cannot be read)")
-    return File(path, media_type="image/jpeg", content_disposition_type="inline",
-                headers={"Cache-Control": "private, max-age=86400"})
+    return stored_file(key, None, None, "image/jpeg", True, {"Cache-Control": "private, max-age=86400"})
 
 
 @get("/projects/{project_id:int}/tasks/thumbnails")

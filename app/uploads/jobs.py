@@ -6,7 +6,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from app.jobs import JobFailed, handler
-from app.uploads import pdf_pages, thumbnails, waveform
+from app.uploads import pdf_pages, media_store, thumbnails, waveform
 
 if TYPE_CHECKING:
     from app.tables import Job
@@ -15,29 +15,26 @@ if TYPE_CHECKING:
 @handler(waveform.KIND)
 async def audio_peaks(job: Job) -> dict[str, Any]:
     """Decode a stored audio upload and keep its peaks beside it (see app/uploads/waveform.py)."""
-    file = str((job.params or {}).get("file", ""))
-    path = waveform.stored_path(file)
-    if path is None:
-        raise JobFailed(f"No waveform: the upload {file!r} is no longer stored", {"error": "missing"})
-    return await waveform.compute(path, int((job.params or {}).get("channels") or 1))
+    return await waveform.compute(_file(job), int((job.params or {}).get("channels") or 1))
 
 
 @handler(waveform.SPECTRUM_KIND)
 async def audio_spectrogram(job: Job) -> dict[str, Any]:
     """Draw a stored audio upload's spectrogram once, for `<Audio spectrogram="true">`."""
-    path = waveform.stored_path(str((job.params or {}).get("file", "")))
-    if path is None:
-        raise JobFailed("No spectrogram: the upload is no longer stored", {"error": "missing"})
-    return await waveform.compute_spectrogram(path)
+    return await waveform.compute_spectrogram(_file(job))
 
 
 @handler(pdf_pages.KIND)
 async def pdf_render(job: Job) -> dict[str, Any]:
     """Render a stored PDF upload's pages and text layer once, page 1 first (see app/uploads/pdf_pages.py)."""
-    path = waveform.stored_path(str((job.params or {}).get("file", "")))
-    if path is None:
-        raise JobFailed("No pages: the upload is no longer stored", {"error": "missing"})
-    return await asyncio.to_thread(pdf_pages.render_all, path)
+    return await asyncio.to_thread(pdf_pages.render_all, _file(job))
+
+
+def _file(job: Job) -> str:
+    file = str((job.params or {}).get("file", ""))
+    if not media_store.UPLOAD_KEY.fullmatch(file):
+        raise JobFailed(f"No such upload: {file[:100]!r}", {"error": "missing"})
+    return file
 
 
 @handler(thumbnails.KIND)

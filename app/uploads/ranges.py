@@ -13,8 +13,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import anyio
-from litestar.response import File, Response, Stream
+from litestar.response import File, Redirect, Response, Stream
 from litestar.response.file import create_etag_for_file
+
+from app.uploads import media_store
 
 ONE_RANGE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*")
 CHUNK = 1 << 16
@@ -77,3 +79,14 @@ def _disposition(kind: str, filename: str) -> str:
     """As Litestar's `File` writes it, so a part and the whole file say the same."""
     quoted = quote(filename)
     return f'{kind}; filename="{filename}"' if quoted == filename else f"{kind}; filename*=utf-8''{quoted}"
+
+
+def stored_file(key: str, range_header: str | None, if_range: str | None, media_type: str, inline: bool,
+                headers: dict[str, str], filename: str | None = None) -> Response:
+    """A file of the upload store: from the folder, served here (ranges too); from the media bucket,
+    a redirect to a presigned URL, so the browser fetches the bytes (and its ranges) from the bucket."""
+    kept = media_store.current()
+    if isinstance(kept, media_store.Folder):
+        return ranged_file(kept.path(key), range_header, if_range, media_type, inline, headers, filename)
+    url, seconds = kept.url(key, media_type, inline, filename)
+    return Redirect(url, status_code=302, headers={"Cache-Control": f"private, max-age={max(0, seconds - 60)}"})

@@ -3,6 +3,7 @@ tokens) allowed in their project, with the stored content type and no way out of
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import os
@@ -21,7 +22,7 @@ from app.errors import InputError
 from app.projects import service as projects
 from app.settings import settings
 from app.tables import FileUpload, Task
-from app.uploads import mediainfo, pdf_pages, waveform
+from app.uploads import mediainfo, pdf_pages, media_store, waveform
 
 if TYPE_CHECKING:
     from litestar.datastructures import UploadFile
@@ -57,14 +58,17 @@ def megabytes(n: int) -> str:
 
 
 async def save(project_id: int, user_id: int, name: str, chunks: AsyncIterator[bytes]) -> FileUpload:
-    """Write an upload to the project's folder, hashing as it goes; images are opened once to check
-    them and keep their size (exports need it)."""
-    folder = settings.upload_dir / str(project_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    name, stored = shown_name(name), safe_name(name)
-    described = await _write(folder / stored, name, chunks)
-    upload = FileUpload(project=project_id, user=user_id, file=f"{project_id}/{stored}", original_name=name,
-                        **described)
+    """Write an upload to a scratch file, hashing as it goes (images are opened once to check them
+    and keep their size, which exports need), then keep it in the upload store."""
+    name, file = shown_name(name), f"{project_id}/{safe_name(name)}"
+    kept = media_store.current()
+    part = kept.scratch(file)
+    try:
+        described = await _write(part, name, chunks, file)
+        await asyncio.to_thread(kept.put_file, file, part)
+    finally:
+        part.unlink(missing_ok=True)
+    upload = FileUpload(project=project_id, user=user_id, file=file, original_name=name, **described)
     async with write_tx():
         await upload.save()
     return upload
@@ -80,7 +84,7 @@ async def announce(uploaded: list[FileUpload]) -> None:
             await pdf_pages.ask(upload.file, upload.project)  # its pages as pictures, page 1 first
 
 
-async def _write(path: Path, name: str, chunks: AsyncIterator[bytes]) -> dict[str, Any]:
+async def _write(path: Path, name: str, chunks: AsyncIterator[bytes], file: str | None) -> dict[str, Any]:
     """The chunks written to `path` within the upload limit, and what they are (or no file and a 400)."""
     digest, size = hashlib.sha256(), 0
     limit = instance.current().upload_max_bytes  # the live setting
@@ -93,19 +97,20 @@ async def _write(path: Path, name: str, chunks: AsyncIterator[bytes]) -> dict[st
                                                f"{megabytes(limit)} (LABELWELL_UPLOAD_MAX_MB)."]})
                 digest.update(chunk)
                 fh.write(chunk)
-        described = await described_file(path, name)
+        described = await described_file(path, name, file)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return {**described, "size": size, "sha256": digest.hexdigest()}
 
 
-async def described_file(path: Path, name: str) -> dict[str, Any]:
-    """What a stored file is: its content type, and its size, length and frames when it has them."""
+async def described_file(path: Path, name: str, file: str | None) -> dict[str, Any]:
+    """What a file about to be stored (as `file`; None for a replacement) is: its content type, and
+    its size, length and frames when it has them."""
     if format_of(name) in ("audio", "video"):
         return await mediainfo.probe(path, name, name.rsplit(".", 1)[-1].lower())
     if format_of(name) == "pdf":
-        return {**await pdf_pages.probe(path, name), **mediainfo.NO_MEDIA_INFO}
+        return {**await pdf_pages.probe(path, name, file), **mediainfo.NO_MEDIA_INFO}
     content_type, width, height = describe(path, name)
     return {"content_type": content_type, "width": width, "height": height, **mediainfo.NO_MEDIA_INFO}
 
@@ -124,10 +129,7 @@ async def save_all(project_id: int, user_id: int, files: Iterable[UploadFile]) -
 
 async def forget(uploaded: list[FileUpload]) -> None:
     """Delete the files and their rows (a refused import keeps nothing)."""
-    for upload in uploaded:
-        path_of(upload).unlink(missing_ok=True)
-        waveform.forget(path_of(upload))
-        pdf_pages.forget(path_of(upload))
+    await asyncio.to_thread(_remove, [u.file for u in uploaded])
     await FileUpload.delete().where(FileUpload.id.is_in([u.id for u in uploaded] or [0]))
 
 
@@ -155,8 +157,12 @@ def url_of(upload: FileUpload) -> str:
     return f"/data/upload/{upload.file}"
 
 
-def path_of(upload: FileUpload) -> Path:
-    return settings.upload_dir / upload.file
+def _remove(files: list[str]) -> None:
+    """Stored files gone, with everything made beside them (waveform, pages, thumbnail)."""
+    kept = media_store.current()
+    for file in files:
+        kept.delete(file)
+        kept.delete_beside(file)
 
 
 async def chunks_of(fileobj: IO[bytes], size: int = 1 << 20) -> AsyncIterator[bytes]:
@@ -168,17 +174,16 @@ async def stored_uploads(upload_ids: list[int]) -> list[FileUpload]:
     return await FileUpload.objects().where(FileUpload.id.is_in(upload_ids or [0]))
 
 
-async def served(user: User, project_id: int, name: str) -> tuple[FileUpload, Path] | None:
-    """A stored upload of a project the user may see, and its file; None for anything else."""
+async def served(user: User, project_id: int, name: str) -> FileUpload | None:
+    """A stored upload of a project the user may see; None for anything else."""
     # every stored name is a safe_name(): anything else (a NUL, a slash, "..") is no upload of ours
     if not STORED.fullmatch(name) or await projects.get_project(user, project_id) is None:
         return None
     upload = await FileUpload.objects().where(FileUpload.file == f"{project_id}/{name}").first()
-    folder = (settings.upload_dir / str(project_id)).resolve()
-    path = (folder / name).resolve()
-    if upload is None or path.parent != folder or not path.is_file():
+    # a folder's file is looked at (a cheap stat); a bucket's is trusted to the row, as its redirect 404s anyway
+    if upload is None or (media_store.current().local and media_store.current().stat(upload.file) is None):
         return None
-    return upload, path
+    return upload
 
 
 def _values(data: object) -> set[str]:
@@ -216,32 +221,37 @@ async def media_of(data: object) -> dict[str, dict[str, Any]]:
     return found
 
 
-async def served_peaks(user: User, project_id: int, name: str) -> Path | None:
-    """The waveform peaks of a stored upload the user may see, once computed; None otherwise."""
-    found = await served(user, project_id, name)
-    path = waveform.peaks_path(found[1]) if found else None
-    return path if path is not None and path.is_file() else None
+async def _kept(key: str) -> str | None:
+    return key if await asyncio.to_thread(media_store.current().stat, key) is not None else None
 
 
-async def served_spectrogram(user: User, project_id: int, name: str) -> Path | None:
-    """The spectrogram of a stored audio upload the user may see, once computed (asked for when not)."""
+async def served_peaks(user: User, project_id: int, name: str) -> str | None:
+    """The store's key of the waveform peaks of a stored upload the user may see, once computed; None otherwise."""
     found = await served(user, project_id, name)
-    if found is None or not found[0].sample_rate:
+    return await _kept(waveform.peaks_key(found.file)) if found else None
+
+
+async def served_spectrogram(user: User, project_id: int, name: str) -> str | None:
+    """The spectrogram's key of a stored audio upload the user may see, once computed (asked for when not)."""
+    found = await served(user, project_id, name)
+    if found is None or not found.sample_rate or not await waveform.spectrogram(found.file):
         return None
-    return await waveform.spectrogram(found[1], found[0].file)
+    return waveform.spectrogram_key(found.file)
 
 
-async def served_pdf_page(user: User, project_id: int, name: str, page: int, words: bool) -> Path | None:
-    """Page `page` (1-based) of a stored PDF the user may see, as a picture or its words, once rendered."""
+async def served_pdf_page(user: User, project_id: int, name: str, page: int, words: bool) -> str | None:
+    """The key of page `page` (1-based) of a stored PDF the user may see, as a picture or its words, once rendered."""
     found = await served(user, project_id, name)
-    if found is None or found[0].content_type != "application/pdf" or page < 1:
+    if found is None or found.content_type != "application/pdf" or page < 1:
         return None
-    path = (pdf_pages.text_path if words else pdf_pages.page_path)(found[1], page)
-    known = pdf_pages.manifest(found[1])
-    if not path.is_file() and (known is None or page <= known["pages"]):
-        pdf_pages.want(found[1], page)  # a page it has, missing: the worker renders it next
-        await pdf_pages.ask(found[0].file, project_id)
-    return path if path.is_file() else None
+    key = (pdf_pages.text_key if words else pdf_pages.page_key)(found.file, page)
+    if await _kept(key):
+        return key
+    known = await asyncio.to_thread(pdf_pages.manifest, found.file)
+    if known is None or page <= known["pages"]:
+        await asyncio.to_thread(pdf_pages.want, found.file, page)  # a page it has, missing: the worker renders it next
+        await pdf_pages.ask(found.file, project_id)
+    return None
 
 
 def uri_in(data: object, fileuri: str) -> str | None:
@@ -321,10 +331,7 @@ async def delete_uploads(project_id: int, ids: list[int] | None) -> int:
         gone = await query
         if gone:
             await FileUpload.delete().where(FileUpload.id.is_in([row["id"] for row in gone]))
-    for row in gone:  # after the commit: a rolled-back delete keeps its files
-        (settings.upload_dir / row["file"]).unlink(missing_ok=True)
-        waveform.forget(settings.upload_dir / row["file"])
-        pdf_pages.forget(settings.upload_dir / row["file"])
+    await asyncio.to_thread(_remove, [row["file"] for row in gone])  # after the commit: a rolled-back delete keeps its files
     return len(gone)
 
 
@@ -336,18 +343,17 @@ async def replace(upload: FileUpload, name: str, chunks: AsyncIterator[bytes]) -
     if format_of(name) != kind:
         raise InputError({"file": [f"{name} is not a {kind or 'known'} file, as {upload.original_name} is: "
                                    "a replacement must be the same kind of file."]})
-    path = path_of(upload)
-    part = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}.part")  # no upload row names it: never served
-    described = await _write(part, name, chunks)
+    kept = media_store.current()
+    part = kept.scratch(upload.file)  # no upload row names it: never served
     try:
+        described = await _write(part, name, chunks, None)
         async with write_tx():
             changed = await FileUpload.update({FileUpload.original_name: name, **{
                 getattr(FileUpload, k): v for k, v in described.items()}}).where(
                 FileUpload.id == upload.id).returning(FileUpload.id)
-            if changed:
-                os.replace(part, path)  # inside the transaction: a failed move changes nothing
-                waveform.forget(path)  # the old file's peaks
-                pdf_pages.forget(path)  # and pages
+            if changed:  # inside the transaction: a failed move changes nothing
+                await asyncio.to_thread(kept.put_file, upload.file, part)
+                await asyncio.to_thread(kept.delete_beside, upload.file)  # the old file's peaks, pages, thumbnail
     finally:
         part.unlink(missing_ok=True)
     if changed and described.get("sample_rate"):

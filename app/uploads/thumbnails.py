@@ -1,7 +1,8 @@
 """Task-list thumbnails: a small JPEG of a task's picture, made once by the worker and kept beside
 it, so a page of the task list loads fifty small pictures instead of fifty full-size ones from a
-bucket. An upload's thumbnail sits next to the upload (`<file>.thumb.jpg`, gone with it); a bucket
-object's under the data folder (`thumbnails/<project>/<hash of the URI>.jpg`).
+bucket. Both are kept in the upload store (app/uploads/media_store.py: the upload folder or the media bucket):
+an upload's beside the upload (`<file>.thumb.jpg`, gone with it), a bucket object's under
+`thumbnails/<project>/<hash of the URI>.jpg`.
 
 They are asked for the first time a page of the task list shows the task: the page marks the
 missing ones queued and hands them to the worker in one job, then polls until they are there. A
@@ -11,18 +12,14 @@ beside it instead, so it is not asked for again and the list says why."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import io
-import os
 import time
-from pathlib import Path
 from typing import Any
 
 from app import jobs
-from app.settings import settings
 from app.storages import resolve
-from app.uploads import waveform
+from app.uploads import media_store, waveform
 
 KIND = "thumbnails"
 SIZE = 160  # pixels on the longer side: the list's column shows them at 80, twice that for sharp screens
@@ -32,92 +29,102 @@ STALE = 300  # seconds after which a queued thumbnail that never came is asked f
 BATCH = 100  # pictures a job makes: a page of the list is fifty
 
 
-def place(project_id: int, uri: str) -> Path | None:
-    """Where the thumbnail of a task's picture is kept, None for a picture we do not hold."""
-    if uri.startswith("/data/upload/"):
-        stored = waveform.stored_path(uri.removeprefix("/data/upload/").split("?", 1)[0])
-        return waveform.thumbnail_path(stored) if stored else None
+def place(project_id: int, uri: str) -> str | None:
+    """The store's key for the thumbnail of a task's picture, None for a picture we do not hold
+    (an upload of another project is not one of this project's pictures)."""
+    if uri.startswith(f"/data/upload/{project_id}/") and media_store.UPLOAD_KEY.fullmatch(upload_of(uri)):
+        return waveform.thumbnail_key(upload_of(uri))
     if uri.startswith("s3://"):
         digest = hashlib.sha256(f"{project_id}\0{uri}".encode()).hexdigest()
-        return settings.data_dir / "thumbnails" / str(project_id) / digest[:2] / f"{digest}.jpg"
+        return f"thumbnails/{project_id}/{digest[:2]}/{digest}.jpg"
     return None
 
 
-def _error(target: Path) -> Path:
-    return target.with_name(target.name + ".error")
+def upload_of(uri: str) -> str:
+    return uri.removeprefix("/data/upload/").split("?", 1)[0]
 
 
-def _queued(target: Path) -> Path:
-    return target.with_name(target.name + ".queued")
+def _error(target: str) -> str:
+    return target + ".error"
 
 
-def state(target: Path) -> tuple[str, str]:
-    """("ready" | "failed" | "queued" | "missing", the failure's reason)."""
-    if target.is_file():
-        return "ready", ""
-    with contextlib.suppress(OSError):
-        return "failed", _error(target).read_text(errors="replace")[:200]
-    with contextlib.suppress(FileNotFoundError):
-        if time.time() - _queued(target).stat().st_mtime < STALE:
-            return "queued", ""
-    return "missing", ""
+def _queued(target: str) -> str:
+    return target + ".queued"
+
+
+def states(targets: list[str]) -> dict[str, tuple[str, str]]:
+    """Each thumbnail's ("ready" | "failed" | "queued" | "missing", the failure's reason); the
+    missing ones are marked queued (and said to be)."""
+    kept = media_store.current()
+    found = kept.stats([k for t in targets for k in (t, _error(t), _queued(t))])
+    out: dict[str, tuple[str, str]] = {}
+    for target in targets:
+        if found[target] is not None:
+            out[target] = ("ready", "")
+        elif found[_error(target)] is not None:
+            out[target] = ("failed", (kept.read(_error(target)) or b"").decode(errors="replace")[:200])
+        elif (queued := found[_queued(target)]) is not None and time.time() - queued.modified < STALE:
+            out[target] = ("queued", "")
+        else:
+            kept.write(_queued(target), b"")
+            out[target] = ("missing", "")
+    return out
+
+
+async def made(target: str) -> bool:
+    return await asyncio.to_thread(media_store.current().stat, target) is not None
 
 
 async def for_rows(project_id: int, pictures: dict[tuple[int, str], str]) -> dict[tuple[int, str], dict[str, str]]:
     """The thumbnail of each (task id, data key) -> picture URI: its state and reason. The missing
     ones are marked queued and handed to the worker in one job."""
-    out: dict[tuple[int, str], dict[str, str]] = {}
-    wanted: list[list[Any]] = []
-    for (task_id, key), uri in pictures.items():
-        target = place(project_id, uri)
-        if target is None:
-            continue
-        found, reason = state(target)
-        if found == "missing":
-            _write(_queued(target), b"")
-            wanted.append([task_id, uri])
-            found = "queued"
-        out[(task_id, key)] = {"state": found, "reason": reason}
+    targets = {where: target for where, uri in pictures.items() if (target := place(project_id, uri)) is not None}
+    found = await asyncio.to_thread(states, sorted(set(targets.values())))
+    wanted = sorted({(where[0], pictures[where]) for where, t in targets.items() if found[t][0] == "missing"})
+    out = {where: {"state": "queued" if found[t][0] == "missing" else found[t][0], "reason": found[t][1]}
+           for where, t in targets.items()}
     for start in range(0, len(wanted), BATCH):
-        await jobs.enqueue(KIND, project_id=project_id, user_id=None, params={"pictures": wanted[start:start + BATCH]},
-                           quiet=True)
+        await jobs.enqueue(KIND, project_id=project_id, user_id=None,
+                           params={"pictures": [list(w) for w in wanted[start:start + BATCH]]}, quiet=True)
     return out
 
 
 async def make_all(project_id: int, pictures: list[list[Any]]) -> dict[str, Any]:
-    """The worker's part: each picture read (from the upload folder or its bucket), shrunk and kept."""
+    """The worker's part: each picture read (from the upload store or its bucket), shrunk and kept."""
     made = failed = 0
+    kept = media_store.current()
     for _task_id, uri in pictures:
         target = place(project_id, str(uri))
-        if target is None or target.is_file():
+        if target is None or await asyncio.to_thread(kept.stat, target) is not None:
             continue
         try:
             picture = await _read(project_id, str(uri))
-            await asyncio.to_thread(_shrink, picture, target)
+            await asyncio.to_thread(kept.write, target, await asyncio.to_thread(_shrink, picture))
             made += 1
         except Exception as exc:  # noqa: BLE001 - a bad picture (not an image, gone, a bomb) never stops the rest
-            _write(_error(target), str(exc).encode()[:500] or type(exc).__name__.encode())
+            await asyncio.to_thread(kept.write, _error(target), str(exc).encode()[:500] or type(exc).__name__.encode())
             failed += 1
         finally:
-            _queued(target).unlink(missing_ok=True)
+            await asyncio.to_thread(kept.delete, _queued(target))
     return {"made": made, "failed": failed}
 
 
 async def _read(project_id: int, uri: str) -> bytes:
     if uri.startswith("/data/upload/"):
-        path = waveform.stored_path(uri.removeprefix("/data/upload/").split("?", 1)[0])
-        if path is None:
+        kept, file = media_store.current(), upload_of(uri)
+        found = await asyncio.to_thread(kept.stat, file)
+        if found is None:
             raise ValueError("the upload is no longer stored")
-        if path.stat().st_size > MAX_BYTES:
+        if found.size > MAX_BYTES:
             raise ValueError(f"larger than {MAX_BYTES >> 20} MiB")
-        return await asyncio.to_thread(path.read_bytes)
+        return await asyncio.to_thread(kept.read, file) or b""
     found = await resolve.read(project_id, uri, MAX_BYTES)
     if found is None:
         raise ValueError("no storage of this project holds it any more")
     return found
 
 
-def _shrink(picture: bytes, target: Path) -> None:
+def _shrink(picture: bytes) -> bytes:
     from PIL import Image, ImageOps, UnidentifiedImageError  # only the worker draws
 
     try:
@@ -138,12 +145,4 @@ def _shrink(picture: bytes, target: Path) -> None:
             shown = flat
         out = io.BytesIO()
         shown.save(out, "JPEG", quality=82, optimize=True)
-    _write(target, out.getvalue())
-
-
-def _write(path: Path, content: bytes) -> None:
-    """Under a temporary name, then renamed: a killed worker leaves no half picture."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(f"{path.name}.{os.getpid()}.part")
-    part.write_bytes(content)
-    os.replace(part, path)
+    return out.getvalue()

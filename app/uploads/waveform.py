@@ -1,10 +1,11 @@
-"""Waveform peaks of an uploaded audio file, computed once in the worker and kept next to it.
+"""Waveform peaks of an uploaded audio file, computed once in the worker and kept beside it
+(app/uploads/media_store.py: in the upload folder or the media bucket).
 
 ffmpeg decodes the file to 8-bit PCM at 8 kHz through a pipe (a two-hour file never sits in
 memory), and every 10 ms (80 samples) of each channel becomes one bucket: its lowest and highest
 sample, two signed bytes. 100 buckets a second is finer than the 20 ms an annotator can place an
 edge by mouse, and keeps a two-hour mono file at 1.4 MB (one minute: 12 kB; stereo twice that),
-which the browser reads once and draws at any zoom, per channel for `splitchannels`. The file is written under a temporary name and renamed, so an interrupted job
+which the browser reads once and draws at any zoom, per channel for `splitchannels`. The file is written to a scratch file and then stored whole, so an interrupted job
 leaves no half file; a file ffmpeg cannot decode leaves the reason beside it instead."""
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from app import jobs
-from app.settings import settings
+from app.uploads import media_store
 
 KIND, SPECTRUM_KIND = "audio_peaks", "audio_spectrogram"
 SPECTRUM_SIZE = "2048x160"  # the whole file in one picture, stretched with the zoom: an overview, not a tool
@@ -36,45 +37,25 @@ KEPT_ERRORS = 2000
 MAX_CHANNELS = 8  # waveforms kept a file (splitchannels draws each); a file with more is drawn from its first 8
 
 
-def peaks_path(stored: Path) -> Path:
-    return stored.with_name(stored.name + ".peaks")
+def peaks_key(file: str) -> str:
+    return file + ".peaks"
 
 
-def error_path(stored: Path) -> Path:
-    return stored.with_name(stored.name + ".peaks-error")
+def error_key(file: str) -> str:
+    return file + ".peaks-error"
 
 
-def queued_path(stored: Path, kind: str = KIND) -> Path:
-    return stored.with_name(stored.name + (".peaks-queued" if kind == KIND else ".spectrogram-queued"))
+def queued_key(file: str, kind: str = KIND) -> str:
+    return file + (".peaks-queued" if kind == KIND else ".spectrogram-queued")
 
 
-def spectrogram_path(stored: Path) -> Path:
-    return stored.with_name(stored.name + ".spectrogram.png")
+def spectrogram_key(file: str) -> str:
+    return file + ".spectrogram.png"
 
 
-def thumbnail_path(stored: Path) -> Path:
+def thumbnail_key(file: str) -> str:
     """The task list's thumbnail of an image upload (made by app/uploads/thumbnails.py)."""
-    return stored.with_name(stored.name + ".thumb.jpg")
-
-
-def files_of(stored: Path) -> list[Path]:
-    """Every file kept beside an upload (waveform, spectrogram, thumbnail): gone with it, or when it is replaced."""
-    thumb = thumbnail_path(stored)
-    return [peaks_path(stored), error_path(stored), queued_path(stored), spectrogram_path(stored),
-            queued_path(stored, SPECTRUM_KIND), thumb, thumb.with_name(thumb.name + ".error"),
-            thumb.with_name(thumb.name + ".queued")]
-
-
-def forget(stored: Path) -> None:
-    # with any half file a killed worker left (never served: no address names it)
-    for path in [*files_of(stored), *stored.parent.glob(f"{stored.name}.*.part*")]:
-        path.unlink(missing_ok=True)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    part = path.with_name(f"{path.name}.{os.getpid()}.part")
-    part.write_bytes(data)
-    os.replace(part, path)
+    return file + ".thumb.jpg"
 
 
 def buckets(pcm: bytes, channels: int = 1) -> bytes:
@@ -96,20 +77,42 @@ async def _drain(stream: asyncio.StreamReader) -> bytes:
     return kept
 
 
-async def compute(stored: Path, channels: int = 1) -> dict[str, Any]:
-    """Decode `stored` and write its peaks file (one waveform a channel, for `splitchannels`); raises
-    jobs.JobFailed (and leaves the reason) when ffmpeg cannot decode it."""
+async def compute(file: str, channels: int = 1) -> dict[str, Any]:
+    """Decode the upload `file` and keep its peaks (one waveform a channel, for `splitchannels`);
+    raises jobs.JobFailed (and leaves the reason) when ffmpeg cannot decode it."""
     channels = min(MAX_CHANNELS, max(1, channels))
-    frame = SPAN * channels
     tool = shutil.which("ffmpeg")
     if tool is None:
-        return _failed(stored, "ffmpeg is not installed on the server, so no waveform can be computed")
-    started = time.monotonic()
-    target = peaks_path(stored)
-    part = target.with_name(f"{target.name}.{os.getpid()}.part")
+        return await _failed(file, "ffmpeg is not installed on the server, so no waveform can be computed")
+    started, kept = time.monotonic(), media_store.current()
+    part = kept.scratch(peaks_key(file))
+    try:
+        with kept.local_copy(file) as source:  # a bucket's object is fetched first: ffmpeg reads files
+            if source is None:
+                raise jobs.JobFailed(f"No waveform: the upload {file!r} is no longer stored", {"error": "missing"})
+            count, code, errors = await _decode(tool, source, part, channels)
+        if code != 0 or not count:
+            reason = errors.decode("utf-8", "replace").strip().splitlines()
+            return await _failed(file, "ffmpeg cannot decode this audio" + (f": {reason[0][:200]}" if reason else ""))
+        if await asyncio.to_thread(kept.stat, file) is None:  # deleted meanwhile: nothing to keep beside it
+            raise jobs.JobFailed(f"No waveform for {file}: the file was deleted", {"error": "deleted"})
+        size = part.stat().st_size
+        await asyncio.to_thread(kept.put_file, peaks_key(file), part)
+    except TimeoutError:
+        return await _failed(file, f"decoding took longer than {TIMEOUT} s")
+    finally:
+        part.unlink(missing_ok=True)
+    await asyncio.to_thread(_done, file, KIND)
+    return {"buckets": count, "seconds": round(count / PER_SECOND, 2), "bytes": size,
+            "took": round(time.monotonic() - started, 3)}
+
+
+async def _decode(tool: str, source: Path, part: Path, channels: int) -> tuple[int, int, bytes]:
+    """ffmpeg's PCM of `source` turned into the peaks file `part`: (buckets, exit code, complaints)."""
+    frame = SPAN * channels
     proc = await asyncio.create_subprocess_exec(
-        tool, "-nostdin", "-v", "error", "-xerror", "-i", str(stored), "-map", "0:a:0", "-ac", str(channels), "-ar", str(RATE),
-        "-f", "u8", "-acodec", "pcm_u8", "pipe:1",
+        tool, "-nostdin", "-v", "error", "-xerror", "-i", str(source), "-map", "0:a:0", "-ac", str(channels),
+        "-ar", str(RATE), "-f", "u8", "-acodec", "pcm_u8", "pipe:1",
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     complaints = asyncio.ensure_future(_drain(proc.stderr))
     count, rest = 0, b""
@@ -132,104 +135,105 @@ async def compute(stored: Path, channels: int = 1) -> dict[str, Any]:
             out.write(HEADER.pack(MAGIC, VERSION, channels, PER_SECOND, count))
             out.flush()
             os.fsync(out.fileno())
-        if code != 0 or not count:
-            reason = errors.decode("utf-8", "replace").strip().splitlines()
-            return _failed(stored, "ffmpeg cannot decode this audio" + (f": {reason[0][:200]}" if reason else ""))
-        if not stored.exists():  # deleted meanwhile: nothing to keep beside it
-            raise jobs.JobFailed(f"No waveform for {stored.name}: the file was deleted", {"error": "deleted"})
-        os.replace(part, target)
-    except TimeoutError:
-        return _failed(stored, f"decoding took longer than {TIMEOUT} s")
     finally:
         complaints.cancel()
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
         await proc.wait()
-        part.unlink(missing_ok=True)
-    error_path(stored).unlink(missing_ok=True)
-    queued_path(stored).unlink(missing_ok=True)
-    return {"buckets": count, "seconds": round(count / PER_SECOND, 2), "bytes": target.stat().st_size,
-            "took": round(time.monotonic() - started, 3)}
+    return count, code, errors
 
 
-def _failed(stored: Path, reason: str) -> dict[str, Any]:
-    _write_atomic(error_path(stored), reason.encode())
-    queued_path(stored).unlink(missing_ok=True)
-    raise jobs.JobFailed(f"No waveform for {stored.name}: {reason}", {"error": reason})
+def _done(file: str, kind: str) -> None:
+    kept = media_store.current()
+    if kind == KIND:
+        kept.delete(error_key(file))
+    kept.delete(queued_key(file, kind))
 
 
-def stored_path(file: str) -> Path | None:
-    """The stored upload `<project>/<name>` inside the upload folder, or None."""
-    folder = settings.upload_dir.resolve()
-    path = (folder / file).resolve()
-    return path if path.is_relative_to(folder) and path.is_file() else None
+async def _failed(file: str, reason: str) -> dict[str, Any]:
+    await asyncio.to_thread(media_store.current().write, error_key(file), reason.encode())
+    await asyncio.to_thread(media_store.current().delete, queued_key(file))
+    raise jobs.JobFailed(f"No waveform for {file.rsplit('/', 1)[-1]}: {reason}", {"error": reason})
+
+
+def _mark_queued(file: str, kind: str) -> bool:
+    """Mark the computation asked for, unless it already is (and not stale) or the upload is gone."""
+    kept = media_store.current()
+    found = kept.stats([file, queued_key(file, kind)])
+    marker = found[queued_key(file, kind)]
+    if found[file] is None or (marker is not None and time.time() - marker.modified < STALE):
+        return False
+    kept.write(queued_key(file, kind), b"")
+    return True
 
 
 async def ask(file: str, project_id: int | None, kind: str = KIND, channels: int | None = 1) -> None:
     """Queue the computation for a stored upload (once: a queued one is not asked for again until stale)."""
-    path = stored_path(file)
-    if path is None:
-        return
-    marker = queued_path(path, kind)
-    with contextlib.suppress(FileNotFoundError):
-        if time.time() - marker.stat().st_mtime < STALE:
-            return
-    _write_atomic(marker, b"")
-    await jobs.enqueue(kind, project_id=project_id, user_id=None, params={"file": file, "channels": channels or 1},
-                       quiet=True)
+    if await asyncio.to_thread(_mark_queued, file, kind):
+        await jobs.enqueue(kind, project_id=project_id, user_id=None,
+                           params={"file": file, "channels": channels or 1}, quiet=True)
 
 
-async def compute_spectrogram(stored: Path) -> dict[str, Any]:
-    """The whole file's spectrum as one PNG (ffmpeg's showspectrumpic), written under a temporary
-    name and renamed. A failure leaves the queued marker, so it is not asked for again until stale."""
+async def compute_spectrogram(file: str) -> dict[str, Any]:
+    """The whole file's spectrum as one PNG (ffmpeg's showspectrumpic). A failure leaves the queued
+    marker, so it is not asked for again until stale."""
     tool = shutil.which("ffmpeg")
     if tool is None:
         raise jobs.JobFailed("ffmpeg is not installed on the server", {"error": "no ffmpeg"})
-    target = spectrogram_path(stored)
-    part = target.with_name(f"{target.name}.{os.getpid()}.part.png")
-    proc = await asyncio.create_subprocess_exec(
-        tool, "-nostdin", "-v", "error", "-y", "-i", str(stored), "-filter_complex",
-        f"[0:a:0]aformat=channel_layouts=mono,showspectrumpic=s={SPECTRUM_SIZE}:legend=0:scale=log", "-frames:v", "1",
-        str(part), stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    kept = media_store.current()
+    part = kept.scratch(spectrogram_key(file))
     try:
-        async with asyncio.timeout(TIMEOUT):
-            _, errors = await proc.communicate()
-        if proc.returncode != 0 or not part.is_file():
+        with kept.local_copy(file) as source:
+            if source is None:
+                raise jobs.JobFailed("No spectrogram: the upload is no longer stored", {"error": "missing"})
+            proc = await asyncio.create_subprocess_exec(
+                tool, "-nostdin", "-v", "error", "-y", "-i", str(source), "-filter_complex",
+                f"[0:a:0]aformat=channel_layouts=mono,showspectrumpic=s={SPECTRUM_SIZE}:legend=0:scale=log",
+                "-frames:v", "1", "-f", "image2", "-c:v", "png", str(part),
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+            try:
+                async with asyncio.timeout(TIMEOUT):
+                    _, errors = await proc.communicate()
+            finally:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+        if proc.returncode != 0 or not part.is_file() or not part.stat().st_size:
             reason = errors.decode("utf-8", "replace").strip().splitlines()
             raise jobs.JobFailed("ffmpeg cannot draw this audio's spectrogram" + (f": {reason[0][:200]}" if reason else ""),
                                  {"error": "ffmpeg"})
-        os.replace(part, target)
+        size = part.stat().st_size
+        await asyncio.to_thread(kept.put_file, spectrogram_key(file), part)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        await proc.wait()
         part.unlink(missing_ok=True)
-    queued_path(stored, SPECTRUM_KIND).unlink(missing_ok=True)
-    return {"bytes": target.stat().st_size}
+    await asyncio.to_thread(_done, file, SPECTRUM_KIND)
+    return {"bytes": size}
 
 
-async def spectrogram(stored: Path, file: str) -> Path | None:
-    """The upload's spectrogram once computed; until then None, and it is asked for."""
-    if spectrogram_path(stored).is_file():
-        return spectrogram_path(stored)
-    await ask(file, int(file.split("/", 1)[0]) if file.split("/", 1)[0].isdigit() else None, SPECTRUM_KIND)
-    return None
+async def spectrogram(file: str) -> bool:
+    """Whether the upload's spectrogram is there; when not, it is asked for."""
+    if await asyncio.to_thread(media_store.current().stat, spectrogram_key(file)) is not None:
+        return True
+    await ask(file, project_of(file), SPECTRUM_KIND)
+    return False
+
+
+def project_of(file: str) -> int | None:
+    head = file.split("/", 1)[0]
+    return int(head) if head.isdigit() else None
 
 
 async def state(file: str, address: str, channels: int | None = 1) -> dict[str, Any]:
     """What the player shows of a stored audio upload's waveform: its peaks address when computed,
     else whether it is coming or why there is none (and it is asked for when missing)."""
-    path = stored_path(file)
-    if path is None:
+    kept = media_store.current()
+    found = await asyncio.to_thread(kept.stats, [file, peaks_key(file), error_key(file)])
+    if found[file] is None:
         return {"peaks": None, "peaks_state": "failed", "peaks_error": "the stored file is missing"}
-    try:
-        stamp = peaks_path(path).stat().st_mtime_ns
-    except FileNotFoundError:
-        stamp = None
-    if stamp is not None:
-        return {"peaks": f"{address}/peaks?v={stamp}", "peaks_state": "ready", "peaks_error": None}
-    if error_path(path).exists():
-        return {"peaks": None, "peaks_state": "failed",
-                "peaks_error": error_path(path).read_text(errors="replace")[:300]}
-    await ask(file, int(file.split("/", 1)[0]) if file.split("/", 1)[0].isdigit() else None, KIND, channels)
+    if found[peaks_key(file)] is not None:
+        return {"peaks": f"{address}/peaks?v={found[peaks_key(file)].stamp}", "peaks_state": "ready", "peaks_error": None}
+    if found[error_key(file)] is not None:
+        reason = await asyncio.to_thread(kept.read, error_key(file))
+        return {"peaks": None, "peaks_state": "failed", "peaks_error": (reason or b"").decode(errors="replace")[:300]}
+    await ask(file, project_of(file), KIND, channels)
     return {"peaks": f"{address}/peaks", "peaks_state": "pending", "peaks_error": None}

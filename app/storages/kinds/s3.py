@@ -97,7 +97,14 @@ def client(config: dict[str, Any], secrets: dict[str, Any]):
                    secrets.get("aws_session_token") or env("AWS_SESSION_TOKEN"))
 
 
-def _why(exc: Exception, bucket: str, endpoint: str | None) -> StorageError:
+def media_client(endpoint: str | None):
+    """The client of the media bucket (LABELWELL_MEDIA_URL): the operator's own, so no SSRF rule,
+    with the usual AWS_* credentials."""
+    return _client(endpoint, env("AWS_DEFAULT_REGION") or "us-east-1", env("AWS_ACCESS_KEY_ID"),
+                   env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN"))
+
+
+def why(exc: Exception, bucket: str, endpoint: str | None) -> StorageError:
     """A boto error in words: no such bucket, access denied, unreachable, or what S3 said."""
     from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
                                      NoCredentialsError, ReadTimeoutError)
@@ -146,7 +153,7 @@ def check(config: dict[str, Any], secrets: dict[str, Any], role: str) -> None:
         else:
             s3.head_bucket(Bucket=bucket)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a message for the user
-        raise _why(exc, bucket, _endpoint(config)) from None
+        raise why(exc, bucket, _endpoint(config)) from None
 
 
 def objects(config: dict[str, Any], secrets: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -169,7 +176,7 @@ def objects(config: dict[str, Any], secrets: dict[str, Any]) -> Iterator[dict[st
     except StorageError:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise _why(exc, bucket, _endpoint(config)) from None
+        raise why(exc, bucket, _endpoint(config)) from None
 
 
 def uri(config: dict[str, Any], key: str) -> str:
@@ -192,7 +199,7 @@ def read(config: dict[str, Any], secrets: dict[str, Any], key: str, limit: int) 
     except StorageError:
         raise
     except Exception as exc:  # noqa: BLE001
-        raise _why(exc, bucket, _endpoint(config)) from None
+        raise why(exc, bucket, _endpoint(config)) from None
 
 
 def content_type(key: str) -> str:
@@ -216,7 +223,7 @@ def open(config: dict[str, Any], secrets: dict[str, Any], key: str,  # noqa: A00
     try:
         found = client(config, secrets).get_object(**args)
     except Exception as exc:  # noqa: BLE001
-        raise _why(exc, bucket, _endpoint(config)) from None
+        raise why(exc, bucket, _endpoint(config)) from None
     headers = {"Content-Length": str(found.get("ContentLength", 0)), "Accept-Ranges": "bytes"}
     if found.get("ContentRange"):
         headers["Content-Range"] = found["ContentRange"]
@@ -238,7 +245,7 @@ def put(config: dict[str, Any], secrets: dict[str, Any], key: str, data: bytes, 
     try:
         client(config, secrets).put_object(Bucket=bucket, Key=key, Body=data, ContentType=kind, **extra)
     except Exception as exc:  # noqa: BLE001
-        raise _why(exc, bucket, _endpoint(config)) from None
+        raise why(exc, bucket, _endpoint(config)) from None
 
 
 def remove(config: dict[str, Any], secrets: dict[str, Any], key: str) -> None:
@@ -246,7 +253,7 @@ def remove(config: dict[str, Any], secrets: dict[str, Any], key: str) -> None:
     try:
         client(config, secrets).delete_object(Bucket=bucket, Key=key)
     except Exception as exc:  # noqa: BLE001
-        raise _why(exc, bucket, _endpoint(config)) from None
+        raise why(exc, bucket, _endpoint(config)) from None
 
 
 def export_key(config: dict[str, Any], name: str) -> str:
