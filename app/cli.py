@@ -132,10 +132,8 @@ def start_lines(host: str, port: int, applied: int, admin: tuple | None, args: a
         broker = settings.broker_url.split("@")[-1]
     lines = [f"Labelwell {version('labelwell')} is running: http://{shown}:{port}", *bootstrap.admin_lines(admin),
              f"  Data:      {settings.data_dir}", f"  Database:  {database} ({schema})", f"  Broker:    {broker}"]
-    if env("LABELWELL_MEDIA_URL"):
-        from app.uploads import media_store
-
-        lines.append(f"  Uploads:   {media_store.describe()}")
+    if (media := media_or_exit()) is not None:
+        lines.append(f"  Uploads:   {media}")
     if args.no_worker:
         lines.append("  Worker:    not started here (--no-worker): run `labelwell worker` for background jobs")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -143,8 +141,24 @@ def start_lines(host: str, port: int, applied: int, admin: tuple | None, args: a
     return lines
 
 
+def media_or_exit() -> str | None:
+    """Where uploads are kept when LABELWELL_MEDIA_URL names a bucket; an address that is none stops
+    the start, naming it, rather than failing every upload later."""
+    if not env("LABELWELL_MEDIA_URL"):
+        return None
+    from app.uploads import media_store
+
+    try:
+        media_store.current()
+    except ValueError as exc:
+        raise SystemExit(f"labelwell: {exc}") from None
+    return media_store.describe()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
+
+    media_or_exit()
 
     # the worker and the ML code read these to tell a backend where this server is
     if args.host:
@@ -203,6 +217,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     # become Celery rather than wait for it: a SIGTERM (docker stop) then reaches Celery itself,
     # which finishes its job and removes its heartbeat instead of being orphaned
+    media_or_exit()
     os.chdir(ROOT)
     command = worker_command(args.concurrency)
     os.execve(command[0], command, worker_env())

@@ -149,13 +149,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--small", action="store_true", help="a smoke run: small masks, a 5-page PDF")
     parser.add_argument("--repeat", type=int, default=5, help="runs per p50 figure (5)")
+    parser.add_argument("--no-pdf", action="store_true",
+                        help="leave out the PDF part (the suite smoke-runs bench/pdf_pages.py on its own)")
     args = parser.parse_args()
     sizes = [(400, 300), (1000, 750)] if args.small else [(1000, 1000), (4000, 3000)]
     for width, height in sizes:
         codec(width, height, args.repeat)
     workspace(*sizes[-1], 20, args.repeat)
-    from bench import pdf_pages
-    pdf_pages.run(pages=5 if args.small else 200)
+    if not args.no_pdf:
+        from bench import pdf_pages
+        pdf_pages.run(pages=5 if args.small else 200)
 
 
 if __name__ == "__main__":

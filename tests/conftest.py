@@ -1,7 +1,8 @@
 """Fixtures: real Labelwell servers (one per database engine), HTTP clients, users and projects.
 
 Every test that takes `server` (directly or through another fixture) runs once on SQLite and once
-on PostgreSQL. The servers are real processes (`labelwell serve`), driven over HTTP as a user
+on PostgreSQL (a browser test on SQLite only, unless marked `db`: see pytest_collection_modifyitems).
+The servers are real processes (`labelwell serve`), driven over HTTP as a user
 or a script would. Under CI=true a missing PostgreSQL is a failure, not a skip."""
 
 from __future__ import annotations
@@ -101,6 +102,23 @@ def make_project(api):
         return response.json()
 
     return make
+
+
+BROWSER_FIXTURES = {"page", "chromium"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """A browser test runs on SQLite only: Chromium is shown and does the same page on either engine,
+    and every page's server side is driven on both by the HTTP tests. Mark one `db` to run it on both."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("server") == "postgres"
+        in_browser = bool(BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())))
+        (dropped if on_postgres and in_browser and not item.get_closest_marker("db") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.hookimpl(hookwrapper=True)

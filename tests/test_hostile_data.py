@@ -280,6 +280,7 @@ def test_hypertext_keeps_formatting_and_loses_every_handler(server, hostile):
         assert not instructions[0].cssselect("script, iframe, svg, [onclick], [onerror], [onload]")
 
 
+@pytest.mark.db  # hostile data as each engine stores it, then shown: on both
 def test_nothing_runs_in_a_browser(page, server, hostile):
     pid, (t1, _) = hostile.project["id"], hostile.tasks
     dialogs: list[str] = []

@@ -15,6 +15,7 @@ from contextlib import closing
 import httpx
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests import s3server
 from tests.helpers import browser, launch
@@ -64,12 +65,16 @@ def objects(endpoint: str, bucket: str) -> list[str]:
     return sorted(item["Key"] for item in listed.get("Contents", []))
 
 
-def fetched(client, address: str, endpoint: str, timeout: float = 60) -> bytes:
-    """The bytes behind a node's address once it is there: a redirect to the bucket, followed."""
+def fetched(client, address: str, endpoint: str, timeout: float = 60, through: bool = False) -> bytes:
+    """The bytes behind a node's address once it is there: a redirect to the bucket, followed; or,
+    `through`, the node's own answer (what the workspace's scripts fetch: no cross-origin redirect)."""
     deadline = time.monotonic() + timeout
     while (answer := client.get(address)).status_code == 404:
         assert time.monotonic() < deadline, f"{address} not there after {timeout} s"
         time.sleep(0.2)
+    if through:
+        assert answer.status_code == 200, (answer.status_code, answer.text[:300])
+        return answer.content
     assert answer.status_code == 302, (answer.status_code, answer.text[:300])
     location = answer.headers["location"]
     assert location.startswith(endpoint + "/") and s3server.SECRET not in location
@@ -139,7 +144,7 @@ def test_waveforms_and_pdf_pages_made_by_the_worker_are_served_by_either_node(no
         assert b.post(f"/api/projects/{audio['id']}/import",
                       files=[("file", ("talk.wav", wav(3.0)))]).status_code == 201
         (task,) = tasks_of(b, audio["id"])
-        peaks = fetched(a, task["data"]["audio"] + "/peaks", s3_endpoint)
+        peaks = fetched(a, task["data"]["audio"] + "/peaks", s3_endpoint, through=True)
         assert peaks[:4] == b"LWPK" and len(peaks) > 16 + 2 * 250  # 100 buckets a second, 3 s
         assert a.get(f"/projects/{audio['id']}/label/{task['id']}").status_code == 200  # the player finds them
         pdf = new_project(a, PAGES)
@@ -149,7 +154,7 @@ def test_waveforms_and_pdf_pages_made_by_the_worker_are_served_by_either_node(no
         assert len(doc["data"]["pages"]) == 3
         for address in doc["data"]["pages"]:
             assert fetched(b, address, s3_endpoint)[:4] == b"\x89PNG"
-        words = json.loads(fetched(a, doc["data"]["pages"][1] + "/text", s3_endpoint))["words"]
+        words = json.loads(fetched(a, doc["data"]["pages"][1] + "/text", s3_endpoint, through=True))["words"]
         assert any(w["text"] == "Invoice" for w in words)
         # a CSV kept without tasks (its rows counted from the bucket), made one time series task by
         # node B, charted by node A
@@ -170,15 +175,18 @@ def test_waveforms_and_pdf_pages_made_by_the_worker_are_served_by_either_node(no
 
 
 def test_an_annotator_sees_a_bucket_upload_in_chromium(nodes, s3_endpoint, chromium):
-    """The browser loads the picture from the S3 server's address, through node B's redirect."""
+    """The browser loads the picture from the S3 server's address, through node B's redirect, and
+    the waveform the worker made from node B itself (a script's fetch follows no cross-origin redirect)."""
     first, second, _ = nodes
     with closing(first.client(first.admin_token)) as a:
-        project = new_project(a, IMAGE)
+        project, audio = new_project(a, IMAGE), new_project(a, AUDIO)
         assert a.post(f"/api/projects/{project['id']}/import",
                       files=[("file", ("red.png", picture(size=(80, 60))))]).status_code == 201
+        assert a.post(f"/api/projects/{audio['id']}/import", files=[("file", ("talk.wav", wav(2.0)))]).status_code == 201
         email = f"ann-{uuid.uuid4().hex[:6]}@example.com"
         user = a.post("/api/users", json={"email": email, "password": "annotator-pass-1", "role": "annotator"}).json()
-        assert a.post(f"/api/projects/{project['id']}/members", json={"user": user["id"]}).status_code in (200, 201)
+        for joined in (project, audio):
+            assert a.post(f"/api/projects/{joined['id']}/members", json={"user": user["id"]}).status_code in (200, 201)
     context = chromium.new_context(base_url=second.base_url)
     try:
         page = context.new_page()
@@ -188,6 +196,8 @@ def test_an_annotator_sees_a_bucket_upload_in_chromium(nodes, s3_endpoint, chrom
         page.goto(f"/projects/{project['id']}/label")
         page.wait_for_function("() => document.querySelector('.lw-image-frame img')?.naturalWidth === 80")
         assert any(url.startswith(s3_endpoint + "/") and "red.png" in url for url in requested), requested
+        page.goto(f"/projects/{audio['id']}/label")
+        expect(page.get_by_test_id("wave-audio")).to_have_attribute("data-drawn", "true", timeout=30_000)
     finally:
         context.close()
     logs = "".join(p.read_text(errors="replace") for n in nodes[:2] for p in n.data_dir.glob("*.log"))

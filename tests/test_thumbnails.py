@@ -79,3 +79,23 @@ def test_an_upload_gets_a_thumbnail_beside_it_and_only_members_see_it(server, ap
     with closing(browser(server, outsider["email"], outsider["password"])) as other:
         assert other.get(address).status_code == 404
     assert api.get(f"/projects/{project['id']}/tasks/{task['id']}/thumbnail?key=nothing").status_code == 404
+
+
+def test_a_bucket_that_stops_answering_costs_one_try_and_leaves_them_queued(server, api, worker, make_project):
+    """The worker asks a gone bucket once for a page of pictures, not once a picture, and calls no
+    picture broken: they are made once it answers again."""
+    endpoint, moto = s3server.start()
+    try:
+        project = bucket_project(api, make_project, lambda objects: s3server.new_bucket(endpoint, objects), endpoint,
+                                 {f"pics/{i}.jpg": picture((64, 48)) for i in range(6)})
+    finally:
+        moto.kill()
+        moto.wait()
+    listed = api.get(f"/projects/{project['id']}/tasks")
+    assert listed.status_code == 200
+    (job,) = api.get(f"/api/projects/{project['id']}/jobs?kind=thumbnails").json()
+    done = wait_job(api, job["id"])
+    assert done["result"]["made"] == 0 and done["result"]["failed"] == 0, done
+    assert "Cannot reach the S3 endpoint" in done["result"]["bucket"], done
+    again = api.get(f"/projects/{project['id']}/tasks").text
+    assert "thumb-failed" not in again and again.count("thumb-pending") == 6

@@ -20,7 +20,7 @@ from app.data_import.normalize import ItemError, Rules, normalize
 from app.errors import InputError
 from app.settings import settings
 from app.tables import FileUpload, Project, Task, User
-from app.uploads import pdf_pages, media_store
+from app.uploads import media_store, pdf_pages
 from components import parse_config
 
 BATCH = 2000
@@ -83,7 +83,7 @@ def raw_items(source: Source, rules: Rules) -> Iterator[tuple[str, Any]]:
 def _file_items(source: Source, key: str | None) -> Iterator[tuple[str, Any]]:
     """A task file's items, read from the upload store as they are taken (a bucket's object is
     fetched to a scratch file first, removed once read)."""
-    with media_store.current().local_copy(source.file or "") as path:
+    with media_store.local_copy(source.file or "") as path:
         if path is None:
             raise InputError({"file": [f"{source.name} is no longer stored; upload it again."]})
         yield from readers.items(path, source.fmt, key)

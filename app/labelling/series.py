@@ -73,7 +73,7 @@ async def _file(user: User, address: str) -> tuple[tuple, Source]:
         found = await uploads.served(user, int(project_id), name) if project_id.isdigit() else None
         seen = await anyio.to_thread.run_sync(media_store.current().stat, found.file) if found else None
         if found is not None and seen is not None:
-            return (found.file, seen.stamp, seen.size), partial(media_store.current().local_copy, found.file)
+            return (found.file, seen.stamp, seen.size), partial(media_store.local_copy, found.file)
     elif parts.path.rstrip("/") == "/data/local-files":
         path = await uploads.local_file(user, (parse_qs(parts.query).get("d") or [""])[0])
         if path is not None:

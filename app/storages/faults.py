@@ -3,3 +3,7 @@
 
 class StorageError(Exception):
     """Never carries a secret: messages name the bucket, key or endpoint, not the credentials."""
+
+
+class ObjectGone(StorageError):
+    """One object is no longer there; the storage itself answers."""

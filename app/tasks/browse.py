@@ -18,7 +18,7 @@ from app.tables import Task, View
 from app.tasks import query, service
 from app.errors import InputError
 from app.tasks.filters import BUILDER_COLUMNS, builder_filters, builder_rows, filters_of, list_params, sort_of
-from app.uploads import thumbnails
+from app.uploads import media_store, thumbnails
 from app.uploads.service import media_of
 from app.tasks.schemas import annotation_json, prediction_json, task_json
 from app.web import flag, id_or_none, optional_id, small_int
@@ -151,11 +151,12 @@ async def thumbnails_again(project: Project, params: Any) -> dict[str, Any]:
     return {"project": project, **await page_thumbnails(project, config, tasks, tries)}
 
 
-async def thumbnail_file(project: Project, task: Task, key: str) -> str | None:
-    """The store's key of the made thumbnail of the task's picture under `key`, or None."""
+async def thumbnail_file(project: Project, task: Task, key: str) -> tuple[str, str] | None:
+    """The made thumbnail of the task's picture under `key` (its key in the upload store, its version), or None."""
     value = task.data.get(key) if isinstance(task.data, dict) else None
     target = thumbnails.place(project.id, value) if isinstance(value, str) else None
-    return target if target is not None and await thumbnails.made(target) else None
+    found = await media_store.exists(target) if target is not None else None
+    return (target, found.stamp) if target is not None and found is not None else None
 
 
 async def matching_ids(user: User, project: Project, args: Any) -> list[int]:

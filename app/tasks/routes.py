@@ -51,10 +51,11 @@ async def task_view(request: Request, project: Project, task: Task) -> Template:
 @get("/projects/{project_id:int}/tasks/{task_id:int}/thumbnail")
 async def task_thumbnail(request: Request, project: Project, task: Task) -> Response:
     """The task list's small picture of the task's `?key=` picture (404 until the worker made it)."""
-    key = await browse.thumbnail_file(project, task, request.query_params.get("key", ""))
-    if key is None:
+    found = await browse.thumbnail_file(project, task, request.query_params.get("key", ""))
+    if found is None:
         raise NotFoundException("No thumbnail of this picture (being made, or it cannot be read)")
-    return stored_file(key, None, None, "image/jpeg", True, {"Cache-Control": "private, max-age=86400"})
+    return await stored_file(found[0], None, None, "image/jpeg", True, {"Cache-Control": "private, max-age=86400"},
+                             version=found[1])
 
 
 @get("/projects/{project_id:int}/tasks/thumbnails")

@@ -6,7 +6,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from app.jobs import JobFailed, handler
-from app.uploads import pdf_pages, media_store, thumbnails, waveform
+from app.uploads import media_store, pdf_pages, thumbnails, waveform
 
 if TYPE_CHECKING:
     from app.tables import Job

@@ -15,6 +15,7 @@ own), its endpoint LABELWELL_MEDIA_ENDPOINT; they never reach the browser."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import glob
 import mimetypes
@@ -25,6 +26,7 @@ import stat
 import tempfile
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -38,10 +40,12 @@ from app.errors import Unavailable
 from app.settings import env, settings
 from app.storages.kinds import s3
 
-UPLOAD_KEY = re.compile(r"\d+/[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}")  # <project>/<a stored name>: no way elsewhere
+STORED_NAME = r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}"  # what app/uploads/service.safe_name() makes
+UPLOAD_KEY = re.compile(rf"\d+/{STORED_NAME}")  # <project>/<a stored name>: no way elsewhere
 T = TypeVar("T")
 PRESIGN_SECONDS = 3600  # a redirect's URL works this long; the same one is handed out for half of it
 PARALLEL = 16  # HEAD requests at once when a page asks after many files (a page of thumbnails)
+_POOL = ThreadPoolExecutor(PARALLEL, thread_name_prefix="media-store")
 
 
 @dataclass(frozen=True)
@@ -57,15 +61,13 @@ class Folder:
     local = True
 
     def __init__(self, root: Path) -> None:
-        self.root = root
+        self.root = root.resolve()
 
     def path(self, key: str) -> Path:
-        """The file of a key; a key that would leave the folder is refused."""
-        root = self.root.resolve()
-        path = (root / key).resolve()
-        if not path.is_relative_to(root) or path == root or "\x00" in key:
-            raise ValueError(f"{key!r} is not a key of the upload folder")
-        return path
+        """The file of a key; a key that would leave the folder is refused. By its words, not by
+        resolving it (a system call a component, which a page of fifty thumbnails felt): every file
+        here is ours, no link leads out."""
+        return self.root / checked(key)
 
     def stat(self, key: str) -> Found | None:
         try:
@@ -84,12 +86,10 @@ class Folder:
             return None
 
     def write(self, key: str, data: bytes) -> None:
-        target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        part = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.part")
+        part = self.scratch(key)
         try:
             part.write_bytes(data)
-            os.replace(part, target)
+            os.replace(part, self.path(key))
         finally:
             part.unlink(missing_ok=True)
 
@@ -113,6 +113,12 @@ class Folder:
                 else:
                     path.unlink(missing_ok=True)
 
+    def remove(self, files: list[str]) -> None:
+        """Stored files gone, with everything made beside them."""
+        for file in files:
+            self.delete(file)
+            self.delete_beside(file)
+
     def names(self, folder: str) -> set[str]:
         """The names of the files directly under the key `folder`."""
         with contextlib.suppress(OSError, ValueError):
@@ -121,15 +127,17 @@ class Folder:
 
     def scratch(self, key: str) -> Path:
         """A new temporary file's path, for a file then given to put_file: beside its place, so the
-        rename is on one file system."""
+        rename is on one file system (a name of its own: two writers of one key never share it)."""
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        return target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.part")
+        return target.with_name(f"{target.name}.{uuid.uuid4().hex[:12]}.part")
 
-    @contextlib.contextmanager
-    def local_copy(self, key: str) -> Iterator[Path | None]:
-        found = self.path(key) if self.stat(key) else None
-        yield found
+    def fetch(self, key: str) -> Path | None:
+        """The file itself, for a tool that reads files (ffmpeg, PDFium); release() it after."""
+        return self.path(key) if self.stat(key) else None
+
+    def release(self, path: Path | None) -> None:
+        """Nothing to do: fetch() gave the stored file itself."""
 
 
 class Bucket:
@@ -139,13 +147,11 @@ class Bucket:
 
     def __init__(self, bucket: str, prefix: str, endpoint: str | None) -> None:
         self.bucket, self.prefix, self.endpoint = bucket, prefix.strip("/"), endpoint
-        self._signed: OrderedDict[tuple[str, str, str, bool], tuple[str, float]] = OrderedDict()
+        self._signed: OrderedDict[tuple[str, str, str, bool, str], tuple[str, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def _key(self, key: str) -> str:
-        if not key or "\x00" in key or any(part in ("", ".", "..") for part in key.split("/")):
-            raise ValueError(f"{key!r} is not a key of the media bucket")
-        return f"{self.prefix}/{key}" if self.prefix else key
+        return f"{self.prefix}/{checked(key)}" if self.prefix else checked(key)
 
     @property
     def client(self):
@@ -191,8 +197,7 @@ class Bucket:
     def stats(self, keys: list[str]) -> dict[str, Found | None]:
         if len(keys) < 2:
             return {key: self.stat(key) for key in keys}
-        with ThreadPoolExecutor(min(PARALLEL, len(keys))) as pool:
-            return dict(zip(keys, pool.map(self.stat, keys), strict=True))
+        return dict(zip(keys, _POOL.map(self.stat, keys), strict=True))
 
     def read(self, key: str) -> bytes | None:
         return self._or_none(lambda: self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read())
@@ -218,8 +223,16 @@ class Bucket:
                 yield item["Key"]
 
     def delete_beside(self, key: str) -> None:
-        with contextlib.suppress(ValueError), self._answering():
-            gone = list(self._keys_under(self._key(key) + "."))
+        self.remove([key], beside_only=True)
+
+    def remove(self, files: list[str], beside_only: bool = False) -> None:
+        """Stored files gone, with everything made beside them: one listing a file, the deletes batched."""
+        with self._answering():
+            gone: list[str] = []
+            for file in files:
+                with contextlib.suppress(ValueError):
+                    gone += [] if beside_only else [self._key(file)]
+                    gone += self._keys_under(self._key(file) + ".")
             for start in range(0, len(gone), 1000):  # S3's most in one request
                 self.client.delete_objects(Bucket=self.bucket, Delete={
                     "Objects": [{"Key": k} for k in gone[start:start + 1000]], "Quiet": True})
@@ -231,24 +244,36 @@ class Bucket:
         return set()
 
     def scratch(self, key: str) -> Path:
-        handle, name = tempfile.mkstemp(prefix="labelwell-", suffix="-" + key.rsplit("/", 1)[-1][-60:])
+        """A new temporary file in the data folder's `scratch/` (not the system's /tmp, which may be a
+        small tmpfs): an upload being checked, or a copy for ffmpeg; gone once used."""
+        folder = settings.data_dir / "scratch"
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=folder, prefix="lw-", suffix="-" + key.rsplit("/", 1)[-1][-60:])
         os.close(handle)
         return Path(name)
 
-    @contextlib.contextmanager
-    def local_copy(self, key: str) -> Iterator[Path | None]:
-        """A temporary copy of the object for ffmpeg or PDFium (which read files), removed after."""
+    def fetch(self, key: str) -> Path | None:
+        """A scratch copy of the object, for a tool that reads files (ffmpeg, PDFium); release() it after."""
         path = self.scratch(key)
         try:
             fetched = self._or_none(lambda: self.client.download_file(self.bucket, self._key(key), str(path)) or True)
-            yield path if fetched else None
-        finally:
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        if not fetched:
+            path.unlink(missing_ok=True)
+        return path if fetched else None
+
+    def release(self, path: Path | None) -> None:
+        if path is not None:
             path.unlink(missing_ok=True)
 
-    def url(self, key: str, content_type: str, inline: bool, filename: str | None = None) -> tuple[str, int]:
+    def url(self, key: str, content_type: str, inline: bool, filename: str | None = None,
+            version: str = "") -> tuple[str, int]:
         """A presigned URL of the object, served with this type and disposition, and how many
-        seconds it still works; the same URL again while it has half its life left (cached by the browser)."""
-        wanted, moment = (key, content_type, filename or "", inline), time.monotonic()
+        seconds it still works; the same URL again while it has half its life left (cached by the
+        browser), unless the object's `version` changed (a replaced upload gets a new URL)."""
+        wanted, moment = (key, content_type, filename or "", inline, version), time.monotonic()
         with self._lock:
             url, made = self._signed.get(wanted, ("", 0.0))
         if not url or moment - made > PRESIGN_SECONDS / 2:
@@ -268,6 +293,13 @@ class Bucket:
         return url, max(1, int(PRESIGN_SECONDS - (moment - made)))
 
 
+def checked(key: str) -> str:
+    """A key as given, if it is one: relative, no empty, `.` or `..` part, no NUL; else ValueError."""
+    if not key or "\x00" in key or any(part in ("", ".", "..") for part in key.split("/")):
+        raise ValueError(f"{key[:100]!r} is not a key of the upload store")
+    return key
+
+
 def _is_dir(found: os.stat_result) -> bool:
     return stat.S_ISDIR(found.st_mode)
 
@@ -279,6 +311,39 @@ def _kind(key: str) -> str:
 def _missing(exc: Exception) -> bool:
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey", "NotFound")
+
+
+@contextlib.contextmanager
+def local_copy(key: str) -> Iterator[Path | None]:
+    """The stored file for a tool that reads files (ffmpeg, PDFium, a task file's reader): the file
+    itself from the folder, a scratch copy of a bucket's object (removed after); None if not stored."""
+    kept = current()
+    path = kept.fetch(key)
+    try:
+        yield path
+    finally:
+        kept.release(path)
+
+
+def project_of(file: str) -> int | None:
+    """The project of an upload's key (`<project>/<name>`)."""
+    head = file.split("/", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def mark_queued(file: str, marker: str, stale: float) -> bool:
+    """Mark a computation about the upload `file` asked for (an empty object under `marker`), unless
+    it already is and not `stale` seconds ago, or the upload is gone: whether it should be queued."""
+    kept = current()
+    found = kept.stats([file, marker])
+    if found[file] is None or (found[marker] is not None and time.time() - found[marker].modified < stale):
+        return False
+    kept.write(marker, b"")
+    return True
+
+
+async def exists(key: str) -> Found | None:
+    return await asyncio.to_thread(current().stat, key)
 
 
 @cache

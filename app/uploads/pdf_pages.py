@@ -19,7 +19,7 @@ from typing import Any
 from app import jobs
 from app.errors import InputError
 from app.settings import settings
-from app.uploads import pdf_probe, media_store
+from app.uploads import media_store, pdf_probe
 
 KIND = "pdf_pages"
 STALE = 600  # seconds after which a queued rendering that left nothing is asked for again
@@ -86,19 +86,9 @@ def page_urls(url: str | None) -> list[str]:
     return [f"{url}/pages/{n}" for n in range(1, (found or {}).get("pages", 0) + 1)]
 
 
-def _mark_queued(file: str) -> bool:
-    kept = media_store.current()
-    found = kept.stats([file, _key(file, "queued")])
-    marker = found[_key(file, "queued")]
-    if found[file] is None or (marker is not None and time.time() - marker.modified < STALE):
-        return False
-    kept.write(_key(file, "queued"), b"")
-    return True
-
-
 async def ask(file: str, project_id: int | None) -> None:
     """Queue the rendering of a stored PDF upload (once: a queued one is not asked for again until stale)."""
-    if await asyncio.to_thread(_mark_queued, file):
+    if await asyncio.to_thread(media_store.mark_queued, file, _key(file, "queued"), STALE):
         await jobs.enqueue(KIND, project_id=project_id, user_id=None, params={"file": file}, quiet=True)
 
 
@@ -122,7 +112,7 @@ def _missing(names: set[str], count: int) -> list[int]:
 def render_all(file: str) -> dict[str, Any]:
     """The worker's job: every missing page rendered, page 1 first (blocking; run in a thread)."""
     started, kept = time.monotonic(), media_store.current()
-    with kept.local_copy(file) as path:  # a bucket's object is fetched first: PDFium reads files
+    with media_store.local_copy(file) as path:  # a bucket's object is fetched first: PDFium reads files
         if path is None:
             raise jobs.JobFailed("No pages: the upload is no longer stored", {"error": "missing"})
         try:
@@ -173,7 +163,7 @@ async def state(file: str) -> dict[str, Any]:
     if error is not None:
         return {"pdf_state": "failed", "pdf_error": error.decode(errors="replace")[:300]}
     if not found or not last_ready:
-        await ask(file, int(file.split("/", 1)[0]) if file.split("/", 1)[0].isdigit() else None)
+        await ask(file, media_store.project_of(file))
     if not found:
         return {"pdf_state": "pending"}
     return {"pdf_state": "ready" if last_ready else "rendering", "pages": found["pages"], "sizes": found["sizes"]}

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import anyio
+from litestar.exceptions import NotFoundException
 from litestar.response import File, Redirect, Response, Stream
 from litestar.response.file import create_etag_for_file
 
@@ -81,12 +82,29 @@ def _disposition(kind: str, filename: str) -> str:
     return f'{kind}; filename="{filename}"' if quoted == filename else f"{kind}; filename*=utf-8''{quoted}"
 
 
-def stored_file(key: str, range_header: str | None, if_range: str | None, media_type: str, inline: bool,
-                headers: dict[str, str], filename: str | None = None) -> Response:
-    """A file of the upload store: from the folder, served here (ranges too); from the media bucket,
-    a redirect to a presigned URL, so the browser fetches the bytes (and its ranges) from the bucket."""
+async def stored_file(key: str, range_header: str | None, if_range: str | None, media_type: str, inline: bool,
+                      headers: dict[str, str], filename: str | None = None, version: str = "",
+                      through: bool = False) -> Response:
+    """A file of the upload store: from the folder, served here (ranges too). From the media bucket,
+    a redirect to a presigned URL, so the browser fetches the bytes (and their ranges) from the
+    bucket; but a small file the workspace's scripts fetch (`through`: peaks, a page's words) is
+    read and sent from here, as a script may not follow a redirect to another origin."""
     kept = media_store.current()
     if isinstance(kept, media_store.Folder):
         return ranged_file(kept.path(key), range_header, if_range, media_type, inline, headers, filename)
-    url, seconds = kept.url(key, media_type, inline, filename)
-    return Redirect(url, status_code=302, headers={"Cache-Control": f"private, max-age={max(0, seconds - 60)}"})
+    if through:
+        content = await anyio.to_thread.run_sync(kept.read, key)
+        if content is None:
+            raise NotFoundException("No such file")
+        return Response(content, media_type=media_type, headers=headers)
+    url, seconds = await anyio.to_thread.run_sync(kept.url, key, media_type, inline, filename, version)
+    return Redirect(url, status_code=302, headers={"Cache-Control": _redirect_cache(headers, seconds)})
+
+
+def _redirect_cache(headers: dict[str, str], seconds: int) -> str:
+    """The caller's caching for the file, no longer than the presigned URL it redirects to still works."""
+    asked = headers.get("Cache-Control", "")
+    if "no-store" in asked:
+        return "no-store"
+    found = re.search(r"max-age=(\d+)", asked)
+    return f"private, max-age={max(0, min(int(found.group(1)) if found else 0, seconds - 60))}"

@@ -32,47 +32,52 @@ async def upload_serve(request: Request, project_id: int, name: str) -> Response
     upload = await uploads.served(user_of(request), project_id, name)
     if upload is None:
         raise NotFoundException("No such file")
-    return stored_file(upload.file, request.headers.get("range"), request.headers.get("if-range"), upload.content_type,
-                       upload.content_type in uploads.INLINE, dict(SERVED), upload.original_name)
+    return await stored_file(upload.file, request.headers.get("range"), request.headers.get("if-range"),
+                             upload.content_type, upload.content_type in uploads.INLINE, dict(SERVED),
+                             upload.original_name, version=upload.sha256)
 
 
 @get("/data/upload/{project_id:int}/{name:str}/peaks")
 async def upload_peaks(request: Request, project_id: int, name: str) -> Response:
     """An audio upload's waveform peaks (app/uploads/waveform.py), with the upload's own access rules;
     a versioned address (`?v=`, as the workspace gives it) is cached for good."""
-    key = await uploads.served_peaks(user_of(request), project_id, name)
-    if key is None:
+    found = await uploads.served_peaks(user_of(request), project_id, name)
+    if found is None:
         raise NotFoundException("No waveform for this file (not computed yet, or not an audio upload)")
     cache = "private, max-age=31536000, immutable" if request.query_params.get("v") else "no-store"
-    return stored_file(key, None, None, "application/octet-stream", False, {**SERVED, "Cache-Control": cache})
+    return await stored_file(found[0], None, None, "application/octet-stream", False,
+                             {**SERVED, "Cache-Control": cache}, through=True)
 
 
 @get("/data/upload/{project_id:int}/{name:str}/spectrogram")
 async def upload_spectrogram(request: Request, project_id: int, name: str) -> Response:
     """An audio upload's spectrogram (a PNG the worker draws when it is first asked for: 404 until then)."""
-    key = await uploads.served_spectrogram(user_of(request), project_id, name)
-    if key is None:
+    found = await uploads.served_spectrogram(user_of(request), project_id, name)
+    if found is None:
         raise NotFoundException("No spectrogram for this file (being drawn, or not an audio upload)")
-    return stored_file(key, None, None, "image/png", True, {**SERVED, "Cache-Control": "private, max-age=3600"})
+    return await stored_file(found[0], None, None, "image/png", True, {**SERVED, "Cache-Control": "private, max-age=3600"},
+                             through=True)
 
 
 @get("/data/upload/{project_id:int}/{name:str}/pages/{page:int}")
 async def upload_pdf_page(request: Request, project_id: int, name: str, page: int) -> Response:
     """Page `page` (1-based) of a PDF upload as a PNG the worker rendered, with the upload's own access
     rules: 404 until it is rendered (the workspace retries)."""
-    key = await uploads.served_pdf_page(user_of(request), project_id, name, page, words=False)
-    if key is None:
+    found = await uploads.served_pdf_page(user_of(request), project_id, name, page, words=False)
+    if found is None:
         raise NotFoundException("No such page (being rendered, or not a PDF upload)")
-    return stored_file(key, None, None, "image/png", True, {**SERVED, "Cache-Control": "private, max-age=86400"})
+    return await stored_file(found[0], None, None, "image/png", True, {**SERVED, "Cache-Control": "private, max-age=86400"},
+                             version=found[1])
 
 
 @get("/data/upload/{project_id:int}/{name:str}/pages/{page:int}/text")
 async def upload_pdf_text(request: Request, project_id: int, name: str, page: int) -> Response:
     """The words of a PDF upload's page with their boxes (fractions 0-1 of the page), for OCR text capture."""
-    key = await uploads.served_pdf_page(user_of(request), project_id, name, page, words=True)
-    if key is None:
+    found = await uploads.served_pdf_page(user_of(request), project_id, name, page, words=True)
+    if found is None:
         raise NotFoundException("No text for this page (being rendered, or not a PDF upload)")
-    return stored_file(key, None, None, "application/json", False, {**SERVED, "Cache-Control": "private, max-age=86400"})
+    return await stored_file(found[0], None, None, "application/json", False,
+                             {**SERVED, "Cache-Control": "private, max-age=86400"}, through=True)
 
 
 @get([*both("/tasks/{task_id:int}/resolve"), *both("/tasks/{task_id:int}/presign")])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import logging
 import os
 import re
 import uuid
@@ -18,20 +19,21 @@ from PIL import Image, UnidentifiedImageError
 from app import instance
 from app.data_import.readers import format_of
 from app.db import data_contains, write_tx
-from app.errors import InputError
+from app.errors import InputError, Unavailable
 from app.projects import service as projects
 from app.settings import settings
 from app.tables import FileUpload, Task
-from app.uploads import mediainfo, pdf_pages, media_store, waveform
+from app.uploads import media_store, mediainfo, pdf_pages, waveform
 
 if TYPE_CHECKING:
     from litestar.datastructures import UploadFile
 
     from app.tables import User
 
+log = logging.getLogger("labelwell.uploads")
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-STORED = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}")
+STORED = re.compile(media_store.STORED_NAME)
 IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif", "BMP": "image/bmp"}
 RASTER = set(IMAGE_FORMATS.values())  # shown inline; anything else (SVG, which can carry script) is a download
 INLINE = RASTER | set(mediainfo.MEDIA_TYPES.values()) | {"audio/x-wav"}  # played inline too: media runs no script
@@ -66,6 +68,9 @@ async def save(project_id: int, user_id: int, name: str, chunks: AsyncIterator[b
     try:
         described = await _write(part, name, chunks, file)
         await asyncio.to_thread(kept.put_file, file, part)
+    except BaseException:
+        await _remove_quietly([file])  # a PDF's manifest, written as it was checked
+        raise
     finally:
         part.unlink(missing_ok=True)
     upload = FileUpload(project=project_id, user=user_id, file=file, original_name=name, **described)
@@ -128,9 +133,9 @@ async def save_all(project_id: int, user_id: int, files: Iterable[UploadFile]) -
 
 
 async def forget(uploaded: list[FileUpload]) -> None:
-    """Delete the files and their rows (a refused import keeps nothing)."""
-    await asyncio.to_thread(_remove, [u.file for u in uploaded])
+    """Delete the rows and then their files (a refused import keeps nothing)."""
     await FileUpload.delete().where(FileUpload.id.is_in([u.id for u in uploaded] or [0]))
+    await _remove_quietly([u.file for u in uploaded])
 
 
 def describe(path: Path, name: str) -> tuple[str, int | None, int | None]:
@@ -157,12 +162,14 @@ def url_of(upload: FileUpload) -> str:
     return f"/data/upload/{upload.file}"
 
 
-def _remove(files: list[str]) -> None:
-    """Stored files gone, with everything made beside them (waveform, pages, thumbnail)."""
-    kept = media_store.current()
-    for file in files:
-        kept.delete(file)
-        kept.delete_beside(file)
+async def _remove_quietly(files: list[str]) -> None:
+    """Stored files gone, with everything made beside them (waveform, pages, thumbnail), once no row
+    names them: a bucket that fails now leaves unreachable objects, said in the log, and the answer
+    is the one the request earned."""
+    try:
+        await asyncio.to_thread(media_store.current().remove, files)
+    except Unavailable as exc:
+        log.warning("%d stored file(s) not removed: %s", len(files), exc)
 
 
 async def chunks_of(fileobj: IO[bytes], size: int = 1 << 20) -> AsyncIterator[bytes]:
@@ -221,32 +228,36 @@ async def media_of(data: object) -> dict[str, dict[str, Any]]:
     return found
 
 
-async def _kept(key: str) -> str | None:
-    return key if await asyncio.to_thread(media_store.current().stat, key) is not None else None
+async def _kept(key: str) -> tuple[str, str] | None:
+    """A file of the upload store (its key, its version), if it is there."""
+    found = await media_store.exists(key)
+    return (key, found.stamp) if found is not None else None
 
 
-async def served_peaks(user: User, project_id: int, name: str) -> str | None:
-    """The store's key of the waveform peaks of a stored upload the user may see, once computed; None otherwise."""
+async def served_peaks(user: User, project_id: int, name: str) -> tuple[str, str] | None:
+    """The waveform peaks (key, version) of a stored upload the user may see, once computed; None otherwise."""
     found = await served(user, project_id, name)
     return await _kept(waveform.peaks_key(found.file)) if found else None
 
 
-async def served_spectrogram(user: User, project_id: int, name: str) -> str | None:
-    """The spectrogram's key of a stored audio upload the user may see, once computed (asked for when not)."""
+async def served_spectrogram(user: User, project_id: int, name: str) -> tuple[str, str] | None:
+    """The spectrogram (key, version) of a stored audio upload the user may see, once computed (asked for when not)."""
     found = await served(user, project_id, name)
-    if found is None or not found.sample_rate or not await waveform.spectrogram(found.file):
+    if found is None or not found.sample_rate:
         return None
-    return waveform.spectrogram_key(found.file)
+    return await waveform.spectrogram(found.file)
 
 
-async def served_pdf_page(user: User, project_id: int, name: str, page: int, words: bool) -> str | None:
-    """The key of page `page` (1-based) of a stored PDF the user may see, as a picture or its words, once rendered."""
+async def served_pdf_page(user: User, project_id: int, name: str, page: int,
+                          words: bool) -> tuple[str, str] | None:
+    """Page `page` (1-based) of a stored PDF the user may see, as a picture or its words (key, version),
+    once rendered."""
     found = await served(user, project_id, name)
     if found is None or found.content_type != "application/pdf" or page < 1:
         return None
-    key = (pdf_pages.text_key if words else pdf_pages.page_key)(found.file, page)
-    if await _kept(key):
-        return key
+    ready = await _kept((pdf_pages.text_key if words else pdf_pages.page_key)(found.file, page))
+    if ready:
+        return ready
     known = await asyncio.to_thread(pdf_pages.manifest, found.file)
     if known is None or page <= known["pages"]:
         await asyncio.to_thread(pdf_pages.want, found.file, page)  # a page it has, missing: the worker renders it next
@@ -331,7 +342,7 @@ async def delete_uploads(project_id: int, ids: list[int] | None) -> int:
         gone = await query
         if gone:
             await FileUpload.delete().where(FileUpload.id.is_in([row["id"] for row in gone]))
-    await asyncio.to_thread(_remove, [row["file"] for row in gone])  # after the commit: a rolled-back delete keeps its files
+    await _remove_quietly([row["file"] for row in gone])  # after the commit: a rolled-back delete keeps its files
     return len(gone)
 
 
@@ -353,9 +364,10 @@ async def replace(upload: FileUpload, name: str, chunks: AsyncIterator[bytes]) -
                 FileUpload.id == upload.id).returning(FileUpload.id)
             if changed:  # inside the transaction: a failed move changes nothing
                 await asyncio.to_thread(kept.put_file, upload.file, part)
-                await asyncio.to_thread(kept.delete_beside, upload.file)  # the old file's peaks, pages, thumbnail
     finally:
         part.unlink(missing_ok=True)
+    if changed:  # the old file's peaks, pages, thumbnail (after the commit: the rows' lock is not held for it)
+        await asyncio.to_thread(kept.delete_beside, upload.file)
     if changed and described.get("sample_rate"):
         await waveform.ask(upload.file, upload.project, waveform.KIND, described.get("channels"))
     return await FileUpload.objects().where(FileUpload.id == upload.id).first() if changed else None

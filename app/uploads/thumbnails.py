@@ -19,6 +19,8 @@ from typing import Any
 
 from app import jobs
 from app.storages import resolve
+from app.errors import Unavailable
+from app.storages.faults import ObjectGone, StorageError
 from app.uploads import media_store, waveform
 
 KIND = "thumbnails"
@@ -56,7 +58,9 @@ def states(targets: list[str]) -> dict[str, tuple[str, str]]:
     """Each thumbnail's ("ready" | "failed" | "queued" | "missing", the failure's reason); the
     missing ones are marked queued (and said to be)."""
     kept = media_store.current()
-    found = kept.stats([k for t in targets for k in (t, _error(t), _queued(t))])
+    found = kept.stats(targets)  # most are made: their markers are asked after only for the others
+    waiting = [t for t in targets if found[t] is None]
+    found.update(kept.stats([k for t in waiting for k in (_error(t), _queued(t))]))
     out: dict[str, tuple[str, str]] = {}
     for target in targets:
         if found[target] is not None:
@@ -69,10 +73,6 @@ def states(targets: list[str]) -> dict[str, tuple[str, str]]:
             kept.write(_queued(target), b"")
             out[target] = ("missing", "")
     return out
-
-
-async def made(target: str) -> bool:
-    return await asyncio.to_thread(media_store.current().stat, target) is not None
 
 
 async def for_rows(project_id: int, pictures: dict[tuple[int, str], str]) -> dict[tuple[int, str], dict[str, str]]:
@@ -92,21 +92,38 @@ async def for_rows(project_id: int, pictures: dict[tuple[int, str], str]) -> dic
 async def make_all(project_id: int, pictures: list[list[Any]]) -> dict[str, Any]:
     """The worker's part: each picture read (from the upload store or its bucket), shrunk and kept."""
     made = failed = 0
-    kept = media_store.current()
+    kept, down = media_store.current(), {}
     for _task_id, uri in pictures:
-        target = place(project_id, str(uri))
-        if target is None or await asyncio.to_thread(kept.stat, target) is not None:
-            continue
+        target, source = place(project_id, str(uri)), _source(str(uri))
+        if target is None or source in down or await asyncio.to_thread(kept.stat, target) is not None:
+            continue  # one a bucket that failed holds is left queued: asked for again once that is stale
         try:
             picture = await _read(project_id, str(uri))
             await asyncio.to_thread(kept.write, target, await asyncio.to_thread(_shrink, picture))
             made += 1
-        except Exception as exc:  # noqa: BLE001 - a bad picture (not an image, gone, a bomb) never stops the rest
-            await asyncio.to_thread(kept.write, _error(target), str(exc).encode()[:500] or type(exc).__name__.encode())
+        except (StorageError, Unavailable) as exc:
+            if not isinstance(exc, ObjectGone):
+                # the bucket itself fails (unreachable, refusing, silent): one timeout, not one a picture,
+                # and no verdict on its pictures: they stay queued and are asked for again later
+                down[source] = str(exc)
+                continue
+            await _failed(target, exc)
             failed += 1
-        finally:
-            await asyncio.to_thread(kept.delete, _queued(target))
-    return {"made": made, "failed": failed}
+        except Exception as exc:  # noqa: BLE001 - a bad picture (not an image, a bomb) never stops the rest
+            await _failed(target, exc)
+            failed += 1
+        await asyncio.to_thread(kept.delete, _queued(target))
+    return {"made": made, "failed": failed, **({"bucket": "; ".join(down.values())} if down else {})}
+
+
+def _source(uri: str) -> str:
+    """Where a picture is read from: its bucket, or the upload store."""
+    return uri.split("/", 3)[2] if uri.startswith("s3://") else ""
+
+
+async def _failed(target: str, exc: Exception) -> None:
+    reason = str(exc).encode()[:500] or type(exc).__name__.encode()
+    await asyncio.to_thread(media_store.current().write, _error(target), reason)
 
 
 async def _read(project_id: int, uri: str) -> bytes:

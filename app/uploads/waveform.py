@@ -86,11 +86,12 @@ async def compute(file: str, channels: int = 1) -> dict[str, Any]:
         return await _failed(file, "ffmpeg is not installed on the server, so no waveform can be computed")
     started, kept = time.monotonic(), media_store.current()
     part = kept.scratch(peaks_key(file))
+    source = None
     try:
-        with kept.local_copy(file) as source:  # a bucket's object is fetched first: ffmpeg reads files
-            if source is None:
-                raise jobs.JobFailed(f"No waveform: the upload {file!r} is no longer stored", {"error": "missing"})
-            count, code, errors = await _decode(tool, source, part, channels)
+        source = await asyncio.to_thread(kept.fetch, file)  # a bucket's object is fetched first: ffmpeg reads files
+        if source is None:
+            raise jobs.JobFailed(f"No waveform: the upload {file!r} is no longer stored", {"error": "missing"})
+        count, code, errors = await _decode(tool, source, part, channels)
         if code != 0 or not count:
             reason = errors.decode("utf-8", "replace").strip().splitlines()
             return await _failed(file, "ffmpeg cannot decode this audio" + (f": {reason[0][:200]}" if reason else ""))
@@ -102,6 +103,7 @@ async def compute(file: str, channels: int = 1) -> dict[str, Any]:
         return await _failed(file, f"decoding took longer than {TIMEOUT} s")
     finally:
         part.unlink(missing_ok=True)
+        kept.release(source)
     await asyncio.to_thread(_done, file, KIND)
     return {"buckets": count, "seconds": round(count / PER_SECOND, 2), "bytes": size,
             "took": round(time.monotonic() - started, 3)}
@@ -156,20 +158,9 @@ async def _failed(file: str, reason: str) -> dict[str, Any]:
     raise jobs.JobFailed(f"No waveform for {file.rsplit('/', 1)[-1]}: {reason}", {"error": reason})
 
 
-def _mark_queued(file: str, kind: str) -> bool:
-    """Mark the computation asked for, unless it already is (and not stale) or the upload is gone."""
-    kept = media_store.current()
-    found = kept.stats([file, queued_key(file, kind)])
-    marker = found[queued_key(file, kind)]
-    if found[file] is None or (marker is not None and time.time() - marker.modified < STALE):
-        return False
-    kept.write(queued_key(file, kind), b"")
-    return True
-
-
 async def ask(file: str, project_id: int | None, kind: str = KIND, channels: int | None = 1) -> None:
     """Queue the computation for a stored upload (once: a queued one is not asked for again until stale)."""
-    if await asyncio.to_thread(_mark_queued, file, kind):
+    if await asyncio.to_thread(media_store.mark_queued, file, queued_key(file, kind), STALE):
         await jobs.enqueue(kind, project_id=project_id, user_id=None,
                            params={"file": file, "channels": channels or 1}, quiet=True)
 
@@ -181,23 +172,23 @@ async def compute_spectrogram(file: str) -> dict[str, Any]:
     if tool is None:
         raise jobs.JobFailed("ffmpeg is not installed on the server", {"error": "no ffmpeg"})
     kept = media_store.current()
-    part = kept.scratch(spectrogram_key(file))
+    part, source = kept.scratch(spectrogram_key(file)), None
     try:
-        with kept.local_copy(file) as source:
-            if source is None:
-                raise jobs.JobFailed("No spectrogram: the upload is no longer stored", {"error": "missing"})
-            proc = await asyncio.create_subprocess_exec(
-                tool, "-nostdin", "-v", "error", "-y", "-i", str(source), "-filter_complex",
-                f"[0:a:0]aformat=channel_layouts=mono,showspectrumpic=s={SPECTRUM_SIZE}:legend=0:scale=log",
-                "-frames:v", "1", "-f", "image2", "-c:v", "png", str(part),
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-            try:
-                async with asyncio.timeout(TIMEOUT):
-                    _, errors = await proc.communicate()
-            finally:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-                await proc.wait()
+        source = await asyncio.to_thread(kept.fetch, file)
+        if source is None:
+            raise jobs.JobFailed("No spectrogram: the upload is no longer stored", {"error": "missing"})
+        proc = await asyncio.create_subprocess_exec(
+            tool, "-nostdin", "-v", "error", "-y", "-i", str(source), "-filter_complex",
+            f"[0:a:0]aformat=channel_layouts=mono,showspectrumpic=s={SPECTRUM_SIZE}:legend=0:scale=log",
+            "-frames:v", "1", "-f", "image2", "-c:v", "png", str(part),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                _, errors = await proc.communicate()
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
         if proc.returncode != 0 or not part.is_file() or not part.stat().st_size:
             reason = errors.decode("utf-8", "replace").strip().splitlines()
             raise jobs.JobFailed("ffmpeg cannot draw this audio's spectrogram" + (f": {reason[0][:200]}" if reason else ""),
@@ -206,21 +197,18 @@ async def compute_spectrogram(file: str) -> dict[str, Any]:
         await asyncio.to_thread(kept.put_file, spectrogram_key(file), part)
     finally:
         part.unlink(missing_ok=True)
+        kept.release(source)
     await asyncio.to_thread(_done, file, SPECTRUM_KIND)
     return {"bytes": size}
 
 
-async def spectrogram(file: str) -> bool:
-    """Whether the upload's spectrogram is there; when not, it is asked for."""
-    if await asyncio.to_thread(media_store.current().stat, spectrogram_key(file)) is not None:
-        return True
-    await ask(file, project_of(file), SPECTRUM_KIND)
-    return False
-
-
-def project_of(file: str) -> int | None:
-    head = file.split("/", 1)[0]
-    return int(head) if head.isdigit() else None
+async def spectrogram(file: str) -> tuple[str, str] | None:
+    """The upload's spectrogram (its key, its version) once drawn; until then None, and it is asked for."""
+    found = await media_store.exists(spectrogram_key(file))
+    if found is not None:
+        return spectrogram_key(file), found.stamp
+    await ask(file, media_store.project_of(file), SPECTRUM_KIND)
+    return None
 
 
 async def state(file: str, address: str, channels: int | None = 1) -> dict[str, Any]:
@@ -235,5 +223,5 @@ async def state(file: str, address: str, channels: int | None = 1) -> dict[str, 
     if found[error_key(file)] is not None:
         reason = await asyncio.to_thread(kept.read, error_key(file))
         return {"peaks": None, "peaks_state": "failed", "peaks_error": (reason or b"").decode(errors="replace")[:300]}
-    await ask(file, project_of(file), KIND, channels)
+    await ask(file, media_store.project_of(file), KIND, channels)
     return {"peaks": f"{address}/peaks", "peaks_state": "pending", "peaks_error": None}

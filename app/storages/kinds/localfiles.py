@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.settings import settings
-from app.storages.faults import StorageError
+from app.storages.faults import ObjectGone, StorageError
 
 SCHEME = "localfiles"
 SECRET_FIELDS: tuple[str, ...] = ()
@@ -96,7 +96,7 @@ def read(config: dict[str, Any], secrets: dict[str, Any], key: str, limit: int) 
             raise StorageError(f"{key} is {path.stat().st_size} bytes, over the {limit}-byte limit.")
         return path.read_bytes()
     except OSError:
-        raise StorageError(f"{key} is no longer in the storage's folder.") from None
+        raise ObjectGone(f"{key} is no longer in the storage's folder.") from None
 
 
 def content_type(key: str) -> str:
@@ -122,7 +122,7 @@ def open(config: dict[str, Any], secrets: dict[str, Any], key: str,  # noqa: A00
     try:
         size = path.stat().st_size
     except OSError:
-        raise StorageError(f"{key} is no longer in the storage's folder.") from None
+        raise ObjectGone(f"{key} is no longer in the storage's folder.") from None
     start, end = 0, size - 1
     found = re.fullmatch(r"bytes=(\d*)-(\d*)", (byte_range or "").strip())
     if found and (found[1] or found[2]):

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from app.addresses import reserved, resolved
 from app.settings import env
-from app.storages.faults import StorageError
+from app.storages.faults import ObjectGone, StorageError
 
 SCHEME = "s3"
 SECRET_FIELDS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
@@ -117,7 +117,7 @@ def why(exc: Exception, bucket: str, endpoint: str | None) -> StorageError:
         if code in ("NoSuchBucket", "404", "NotFound") and status == 404:
             return StorageError(f"Cannot find bucket {bucket} in S3.")
         if code in ("NoSuchKey",):
-            return StorageError(f"The object is no longer in bucket {bucket}.")
+            return ObjectGone(f"The object is no longer in bucket {bucket}.")
         if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "Forbidden"):
             return StorageError(f"Cannot connect to S3 {bucket} with specified AWS credentials ({code or status}).")
         return StorageError(f"S3 answered {code or status} for bucket {bucket}.")
