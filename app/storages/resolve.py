@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import re
-import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -18,6 +16,7 @@ from urllib.parse import quote
 import anyio
 
 from app.storages import service
+from app.storages.signed_urls import SignedUrls
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -26,11 +25,7 @@ if TYPE_CHECKING:
 
 URI = re.compile(r"s3://[^\s\"'<>]+")  # a URI inside a string (HTML, a list in text)
 
-# Presigned URLs handed out again while they have more than half their life left: the same object
-# then has the same address, so the browser's cache (and the workspace's preload of the next task)
-# serves it instead of fetching it from the bucket again. Per process, bounded.
-_SIGNED: OrderedDict[tuple[int, str, int, int], tuple[str, float]] = OrderedDict()
-_SIGNED_MAX = 20_000
+_SIGNED = SignedUrls()  # the same URL again while it has half its life left
 
 
 @dataclass
@@ -112,16 +107,13 @@ async def _presigned(storage: Storage, key: str) -> Answer:
     seconds = int(config.get("presign_ttl") or 1) * 60
     # new credentials or settings sign anew
     settings = hash((storage.secrets, repr(sorted(config.items()))))
-    cache_key, moment = (storage.id, key, seconds, settings), time.monotonic()
-    url, made = _SIGNED.get(cache_key, ("", 0.0))
-    if not url or moment - made > seconds / 2:
+    cache_key = (storage.id, key, seconds, settings)
+    found = _SIGNED.fresh(cache_key)
+    if found is None:
         sign = service.kind_of(storage).presign
-        url = await anyio.to_thread.run_sync(sign, config, service.secrets_of(storage), key, seconds)
-        made = moment
-        _SIGNED[cache_key] = (url, made)
-        while len(_SIGNED) > _SIGNED_MAX:
-            _SIGNED.popitem(last=False)
-    return Answer(redirect=url, seconds=max(1, int(seconds - (moment - made))))
+        found = _SIGNED.keep(cache_key, await anyio.to_thread.run_sync(
+            sign, config, service.secrets_of(storage), key, seconds), seconds)
+    return Answer(redirect=found[0], seconds=found[1])
 
 
 async def read(project_id: int, uri: str, limit: int) -> bytes | None:

@@ -24,10 +24,8 @@ import re
 import shutil
 import stat
 import tempfile
-import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -39,6 +37,7 @@ from urllib.parse import quote
 from app.errors import Unavailable
 from app.settings import env, settings
 from app.storages.kinds import s3
+from app.storages.signed_urls import SignedUrls
 
 STORED_NAME = r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}"  # what app/uploads/service.safe_name() makes
 UPLOAD_KEY = re.compile(rf"\d+/{STORED_NAME}")  # <project>/<a stored name>: no way elsewhere
@@ -57,8 +56,6 @@ class Found:
 
 class Folder:
     """The data folder's `upload/`: the default, and one web node's own."""
-
-    local = True
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
@@ -143,12 +140,9 @@ class Folder:
 class Bucket:
     """A bucket and prefix (LABELWELL_MEDIA_URL=s3://bucket/prefix) shared by every node."""
 
-    local = False
-
     def __init__(self, bucket: str, prefix: str, endpoint: str | None) -> None:
         self.bucket, self.prefix, self.endpoint = bucket, prefix.strip("/"), endpoint
-        self._signed: OrderedDict[tuple[str, str, str, bool, str], tuple[str, float]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._signed = SignedUrls()
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{checked(key)}" if self.prefix else checked(key)
@@ -273,24 +267,19 @@ class Bucket:
         """A presigned URL of the object, served with this type and disposition, and how many
         seconds it still works; the same URL again while it has half its life left (cached by the
         browser), unless the object's `version` changed (a replaced upload gets a new URL)."""
-        wanted, moment = (key, content_type, filename or "", inline, version), time.monotonic()
-        with self._lock:
-            url, made = self._signed.get(wanted, ("", 0.0))
-        if not url or moment - made > PRESIGN_SECONDS / 2:
-            disposition = "inline" if inline else "attachment"
-            if filename:
-                disposition += f"; filename*=utf-8''{quote(filename)}"
-            with self._answering():
-                url = self.client.generate_presigned_url("get_object", Params={
-                    "Bucket": self.bucket, "Key": self._key(key), "ResponseContentType": content_type,
-                    "ResponseContentDisposition": disposition,
-                    "ResponseCacheControl": f"private, max-age={PRESIGN_SECONDS // 2}"}, ExpiresIn=PRESIGN_SECONDS)
-            made = moment
-            with self._lock:
-                self._signed[wanted] = (url, made)
-                while len(self._signed) > 20_000:
-                    self._signed.popitem(last=False)
-        return url, max(1, int(PRESIGN_SECONDS - (moment - made)))
+        wanted = (key, content_type, filename or "", inline, version)
+        found = self._signed.fresh(wanted)
+        if found is not None:
+            return found
+        disposition = "inline" if inline else "attachment"
+        if filename:
+            disposition += f"; filename*=utf-8''{quote(filename)}"
+        with self._answering():
+            url = self.client.generate_presigned_url("get_object", Params={
+                "Bucket": self.bucket, "Key": self._key(key), "ResponseContentType": content_type,
+                "ResponseContentDisposition": disposition,
+                "ResponseCacheControl": f"private, max-age={PRESIGN_SECONDS // 2}"}, ExpiresIn=PRESIGN_SECONDS)
+        return self._signed.keep(wanted, url, PRESIGN_SECONDS)
 
 
 def checked(key: str) -> str:

@@ -188,7 +188,8 @@ async def served(user: User, project_id: int, name: str) -> FileUpload | None:
         return None
     upload = await FileUpload.objects().where(FileUpload.file == f"{project_id}/{name}").first()
     # a folder's file is looked at (a cheap stat); a bucket's is trusted to the row, as its redirect 404s anyway
-    if upload is None or (media_store.current().local and media_store.current().stat(upload.file) is None):
+    kept = media_store.current()
+    if upload is None or (isinstance(kept, media_store.Folder) and kept.stat(upload.file) is None):
         return None
     return upload
 
