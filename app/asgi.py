@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Litestar, Request
+from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
@@ -35,6 +36,8 @@ from app.data_import import api as import_api, routes as import_pages
 from app.data_export import api as export_api, routes as export_pages
 from app.labelling import api as labelling_api, routes as labelling_pages
 from app.ml import api as ml_api, routes as ml_pages
+from app.learning import api as learning_api, routes as learning_pages
+from app.learning.backend import api as model_backend_api
 from app.review import api as review_api, routes as review_pages
 from app.webhooks import api as webhooks_api, routes as webhooks_pages
 from app.storages import api as storages_api, routes as storages_pages
@@ -46,6 +49,7 @@ CONTROLLERS = [accounts_api, accounts_pages, tokens_api, tokens_pages, projects_
 CONTROLLERS += [webhooks_api, webhooks_pages]
 CONTROLLERS += [uploads_api]
 CONTROLLERS += [storages_api, storages_pages]
+CONTROLLERS += [learning_api, learning_pages]
 ROUTES = [handler for module in CONTROLLERS for handler in module.ROUTES]
 # the browser keeps the cookie as long as the longest lifetime allowed; the server ends sessions earlier
 SESSION_MAX_AGE = int(instance.FIELDS["session_hours"].high * 3600)
@@ -90,6 +94,14 @@ def create_app() -> Litestar:
                                      # the schema only: the UI pages load scripts from CDNs (docs/api.md)
                                      render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()]),
     )
+
+
+def model_server(project_id: int) -> Litestar:
+    """`labelwell model serve`: the project's built-in model as a label_studio_ml backend, on its
+    own port. It holds no session and shows no page, only the protocol's four routes."""
+    return Litestar(route_handlers=model_backend_api.ROUTES, exception_handlers=EXCEPTION_HANDLERS,
+                    on_startup=[db.open_pool], on_shutdown=[db.close_pool], state=State({"project": project_id}),
+                    openapi_config=None)
 
 
 app = create_app()

@@ -271,6 +271,18 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_model_serve(args: argparse.Namespace) -> int:
+    """The project's built-in model as a label_studio_ml backend."""
+    import uvicorn
+
+    from app.asgi import model_server
+
+    print(f"Serving the built-in model of project {args.project} as a label_studio_ml backend at "
+          f"http://{args.host}:{args.port} (/health, /setup, /predict, /webhook)", flush=True)
+    uvicorn.run(model_server(args.project), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="labelwell", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -318,6 +330,21 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--email", required=True, help="the user's email")
     token.add_argument("--reset", action="store_true", help="make a new token; the old one stops working")
     token.set_defaults(func=cmd_token)
+
+    model = commands.add_parser("model", help="the built-in model: serve it to Label Studio",
+                                description="The built-in model of a project, outside Labelwell.")
+    model_commands = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")
+    serve_model = model_commands.add_parser(
+        "serve", help="serve a project's built-in model as a label_studio_ml backend",
+        description="Answer /health, /setup, /predict and /webhook as an ML backend built with label_studio_ml "
+        "does, with the project's active built-in model version, so Label Studio can be pointed at it. "
+        "Run it with the server's environment (DATABASE_URL, LABELWELL_DATA_DIR); training events sent to "
+        "/webhook start a training run in Labelwell's worker.")
+    serve_model.add_argument("--project", type=int, required=True, help="the project whose model to serve")
+    serve_model.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve_model.add_argument("--port", type=int, default=9090, help="port to listen on (default: 9090)")
+    serve_model.add_argument("--log-level", default="warning", help="warning (default), info, debug")
+    serve_model.set_defaults(func=cmd_model_serve)
     return parser
 
 

@@ -28,6 +28,7 @@ DOCUMENTED = {
     "LABELWELL_TASK_LOCK_MINUTES": "`10`",
     "LABELWELL_HOSTNAME": "`http://<host>:<port>` of this server",
     "LABELWELL_ML_BATCH_SIZE": "`100`",
+    "LABELWELL_LEARNING_SAMPLE": "`20000`",
     "LABELWELL_LOCAL_FILES_ROOT": "unset: off",
     "LABELWELL_AGREEMENT_SYNC_ANNOTATIONS": "`20000`",
     "LABELWELL_TRUSTED_PROXIES": "unset: none",
@@ -68,6 +69,7 @@ class Settings:
     pdf_max_pixels: int  # a page that renders to more pixels than this is refused (a memory bomb)
     task_lock_seconds: int
     ml_batch_size: int
+    learning_sample: int  # the built-in model trains on at most this many tasks (a stratified sample)
     agreement_sync_annotations: int  # up to this many annotations, a page recomputes the agreement report itself
     local_files_root: Path | None  # Label Studio's LOCAL_FILES_DOCUMENT_ROOT: /data/local-files/?d=… serves under it
     # addresses (or networks) of reverse proxies whose X-Forwarded-For/-Proto are believed; from
@@ -134,6 +136,7 @@ def load() -> Settings:
         pdf_max_pixels=max(1, int(env("LABELWELL_PDF_MAX_PIXELS", "40000000"))),
         task_lock_seconds=int(float(env("LABELWELL_TASK_LOCK_MINUTES", "10")) * 60),
         ml_batch_size=max(1, int(env("LABELWELL_ML_BATCH_SIZE", "100"))),
+        learning_sample=max(10, int(env("LABELWELL_LEARNING_SAMPLE", "20000"))),
         agreement_sync_annotations=int(env("LABELWELL_AGREEMENT_SYNC_ANNOTATIONS", "20000")),
         local_files_root=Path(root).expanduser() if (root := env("LABELWELL_LOCAL_FILES_ROOT")) else None,
         trusted_proxies=tuple(p.strip() for p in (env("LABELWELL_TRUSTED_PROXIES") or "").split(",") if p.strip()),

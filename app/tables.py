@@ -12,6 +12,7 @@ from piccolo.columns import (
     JSONB,
     BigInt,
     Boolean,
+    Bytea,
     DoublePrecision,
     ForeignKey,
     Integer,
@@ -560,3 +561,33 @@ class StorageExport(Table, tablename="lw_storage_export"):
     next_attempt_at = Timestamptz(default=TimestamptzNow())
     error = Text(null=True, default=None)
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class BuiltinModel(Table, tablename="lw_builtin_model"):
+    """A project's built-in model (app/learning): on or off, how many new or updated annotations
+    start a training run, how many came since the last one, and the version predictions come from."""
+
+    project = ForeignKey(Project, on_delete=OnDelete.cascade)  # unique (the migration's index)
+    enabled = Boolean(default=False)
+    train_every = Integer(default=20)
+    pending = Integer(default=0)
+    next_number = Integer(default=1)  # builtin-<n>: numbers are never reused, a failed run takes none
+    active_version = Varchar(length=255, default="")
+    message = Text(default="")  # why the last run did not train, in words for the Model page
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ModelRun(Table, tablename="lw_model_run"):
+    """A version the built-in model trained: written whole when the run ends, so a run killed
+    midway leaves no version and the previous one stays active."""
+
+    project = ForeignKey(Project, on_delete=OnDelete.cascade)
+    number = Integer()
+    version = Varchar(length=255)
+    examples = Integer()  # the training set it learned from
+    available = Integer()  # the annotated tasks there were (more than `examples` when sampled)
+    seconds = DoublePrecision()
+    quality = JSONB(default={})  # cross-validated, per control and label
+    learned = JSONB(default=[])  # the controls it learned, with their labels
+    model = Bytea()  # the fitted model, pickled: read only by workers and `labelwell model serve`
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -48,12 +48,9 @@ async def _candidate(project: Project, user_id: int, moment: dt.datetime, exclud
         # breadth first, as Label Studio: finish the tasks others have started before opening new ones
         order = "t.total_annotations DESC, t.inner_id"
     if project.sampling == "Uncertainty sampling":
-        version = "AND p.model_version = {}" if project.model_version else ""
-        score = f"(SELECT MIN(p.score) FROM lw_prediction p WHERE p.task = t.id {version})"
-        order = f"CASE WHEN {score} IS NULL THEN 1 ELSE 0 END, {score}, {order}"
-        args_order = [project.model_version] * 2 if project.model_version else []
-        rows = await raw(f"SELECT t.id FROM lw_task t WHERE {where} ORDER BY {order} LIMIT 1", *args, *args_order)
-        return rows[0]["id"] if rows else None
+        found = await _least_sure(project, where, args)
+        if found is not None:
+            return found  # else no task with room has a prediction of the version: the usual order
     if project.sampling == "Uniform sampling" and project.maximum_annotations <= 1:
         # a random starting point in inner-id order, wrapping round: one index seek, not ORDER BY random()
         pivot = random.randint(1, max(1, project.next_inner_id - 1))
@@ -65,6 +62,26 @@ async def _candidate(project: Project, user_id: int, moment: dt.datetime, exclud
         return None
     rows = await raw(f"SELECT t.id FROM lw_task t WHERE {where} ORDER BY {order} LIMIT 1", *args)
     return rows[0]["id"] if rows else None
+
+
+async def _least_sure(project: Project, where: str, args: list[Any]) -> int | None:
+    """Uncertainty sampling: the task whose prediction of the project's model version is the least
+    sure. The walk goes up lw_prediction_certainty (project, version, score) from the lowest score
+    and stops at the first task with room, so it reads a handful of rows at a million tasks; the
+    built-in model predicts only unannotated tasks and retrains often, so few it passes are done."""
+    version = project.model_version or await _newest_version(project.id)
+    if version is None:
+        return None
+    rows = await raw(f"SELECT t.id FROM lw_prediction p JOIN lw_task t ON t.id = p.task WHERE p.project = {{}} "
+                     f"AND p.model_version = {{}} AND p.score IS NOT NULL AND {where} "
+                     f"ORDER BY p.score, p.task LIMIT 1", project.id, version, *args)
+    return rows[0]["id"] if rows else None
+
+
+async def _newest_version(project_id: int) -> str | None:
+    """With no model version chosen, the one predicted last (the predictions annotators see)."""
+    rows = await raw("SELECT model_version FROM lw_prediction WHERE project = {} ORDER BY id DESC LIMIT 1", project_id)
+    return rows[0]["model_version"] if rows else None
 
 
 async def _requeued_skip(project: Project, user_id: int, moment: dt.datetime) -> int | None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from app import jobs
 from app.clock import iso
+from app.learning import service as builtin
 from app.ml import service
 from app.tasks.schemas import annotation_json, task_json
 
@@ -31,7 +32,10 @@ async def _send(project: Project, backend: MLBackend, payload: dict[str, Any], u
 
 
 async def annotation_changed(project: Project, action: str, annotation: Annotation, task: Task) -> None:
-    """ANNOTATION_CREATED or ANNOTATION_UPDATED, if the project trains on annotation updates."""
+    """ANNOTATION_CREATED or ANNOTATION_UPDATED, if the project trains on annotation updates;
+    the built-in model counts it either way (it trains after every N)."""
+    if not annotation.was_cancelled:
+        await builtin.annotation_saved(project)
     if not project.start_training_on_annotation_update or annotation.was_cancelled:
         return
     backend = await service.active_backend(project.id)

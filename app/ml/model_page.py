@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from litestar.exceptions import PermissionDeniedException
 
+from app.learning import service as builtin
 from app.ml import events, predictions, quality, service
 from app.projects import service as projects
 from app.rows import raw
@@ -17,7 +18,7 @@ from app.tables import Job
 if TYPE_CHECKING:
     from app.tables import MLBackend, Project, User
 
-JOB_KINDS = ["ml_predict", "ml_webhook"]  # what the settings page lists (not the workspace's suggestions)
+JOB_KINDS = ["ml_predict", "ml_webhook", "builtin_train"]  # what the settings page lists (not the workspace's suggestions)
 BACKEND_ACTIONS = ("check", "activate", "delete", "train")
 
 
@@ -26,7 +27,8 @@ async def settings_context(project: Project) -> dict[str, Any]:
     recent = await Job.objects().where(Job.project == project.id, Job.kind.is_in(JOB_KINDS)).order_by(
         Job.id, ascending=False).limit(8).output(load_json=True)
     return {"project": project, "backends": await service.backends_of(project.id), "states": service.STATES,
-            "jobs": recent, "versions": sorted(await predictions.stored_versions(project.id))}
+            "jobs": recent, "versions": sorted(await predictions.stored_versions(project.id)),
+            "builtin": await builtin.overview(project)}
 
 
 class Outcome(NamedTuple):
@@ -71,17 +73,8 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-async def _finals(project_id: int) -> dict[int, list[dict]]:
-    """Each annotated task's final result: its ground truth if one is marked, else the newest
-    annotation (skips are not an answer)."""
-    found = await raw("SELECT task, result, ground_truth FROM lw_annotation WHERE project = {} AND was_cancelled = {} "
-                      "ORDER BY ground_truth, updated_at, id", project_id, False)
-    # ordered so that the last row per task is the one that counts
-    return {row["task"]: _json(row["result"]) or [] for row in found}
-
-
 async def report(project: Project) -> dict[str, Any]:
-    finals = await _finals(project.id)
+    finals = await predictions.final_results(project.id)
     found = await raw("SELECT task, model_version, result FROM lw_prediction WHERE project = {} ORDER BY id", project.id)
     versions: dict[str, dict[int, list[dict]]] = {}  # in the order versions first appeared
     counts: dict[str, int] = {}
@@ -111,4 +104,25 @@ async def quality_context(user: User, project: Project) -> dict[str, Any]:
     """The quality page's data (403 for those who may not see it)."""
     await may_see(user, project)
     found = await report(project)
-    return {"project": project, "report": found, "chart": chart(found)}
+    curve = learning_curve(await builtin.versions(project.id), found)
+    return {"project": project, "report": found, "chart": chart(found), "curve": curve}
+
+
+CURVE = (("cv_f1", "CV F1", "#0072B2"), ("f1", "Later F1", "#E69F00"), ("acceptance", "Accepted", "#009E73"))
+
+
+def learning_curve(versions: list[dict[str, Any]], report_: dict[str, Any]) -> dict[str, Any] | None:
+    """The built-in model's quality against its training set size: cross-validated F1 when it
+    trained, then F1 and the share accepted unchanged against what annotators later submitted."""
+    if not versions:
+        return None
+    later = {v["model_version"]: v for v in report_["versions"]}
+    points = []
+    for v in versions:
+        f1s = [q["micro"]["f1"] for q in v["quality"].get("controls", {}).values() if q["micro"]["f1"] is not None]
+        seen = later.get(v["version"], {})
+        points.append({"version": v["version"], "x": v["examples"], "cv_f1": sum(f1s) / len(f1s) if f1s else None,
+                       "f1": seen.get("f1") if seen.get("compared") else None, "acceptance": seen.get("acceptance")})
+    svg = quality.chart_svg(points, CURVE, "The built-in model's quality against the number of tasks it learnt from",
+                            "learning-curve")
+    return {"points": points, "svg": svg}

@@ -103,6 +103,20 @@ async def missing_version(project_id: int, task_ids: list[int] | None, version: 
     return [r["id"] for r in found]
 
 
+async def final_results(project_id: int) -> dict[int, list[dict]]:
+    """Each annotated task's final result, what predictions are compared with and the built-in
+    model learns from: its ground truth if one is marked, else the newest annotation (skips are
+    not an answer)."""
+    found = await raw("SELECT task, result, ground_truth FROM lw_annotation WHERE project = {} AND was_cancelled = {} "
+                      "ORDER BY ground_truth, updated_at, id", project_id, False)
+    # ordered so that the last row per task is the one that counts
+    return {row["task"]: _json(row["result"]) or [] for row in found}
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str) else value
+
+
 @dataclass
 class Parsed:
     """A /predict answer, sorted out: the predictions to store, and what was wrong per task."""

@@ -207,11 +207,14 @@ def _series(points: list[dict], xs: list[float], key: str, colour: str) -> list[
     return lines + markers
 
 
-def chart_svg(points: list[dict]) -> str:
-    """An inline SVG line chart of F1, precision and recall per model version (oldest first)."""
+def chart_svg(points: list[dict], metrics: tuple[tuple[str, str, str], ...] = METRICS,
+              label: str = "F1, precision and recall of the predictions per model version",
+              testid: str = "quality-chart") -> str:
+    """An inline SVG line chart of `metrics` (key, name, colour) per point, oldest first. Points
+    are spaced evenly and named by their version, or, when each has a number `x` (a training set
+    size), placed by it and named by it."""
     e = html.escape  # versions come from a model server: every string that goes in is escaped
-    label = "F1, precision and recall of the predictions per model version"
-    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" data-testid="quality-chart" width="{WIDTH}" height="{HEIGHT}" '
+    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" data-testid="{testid}" width="{WIDTH}" height="{HEIGHT}" '
             f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{e(label)}" font-family="sans-serif" '
             f'font-size="11"><title>{e(label)}</title>')]
     if not points:
@@ -219,15 +222,20 @@ def chart_svg(points: list[dict]) -> str:
         return "".join(out + ["</svg>"])
     n = len(points)
     xs = [LEFT + (PLOT_W / 2 if n == 1 else i * PLOT_W / (n - 1)) for i in range(n)]
+    if n > 1 and all(isinstance(p.get("x"), (int, float)) for p in points):
+        low, high = min(p["x"] for p in points), max(p["x"] for p in points)
+        if high > low:
+            xs = [LEFT + (p["x"] - low) * PLOT_W / (high - low) for p in points]
     for tick in (0, 0.25, 0.5, 0.75, 1):
         out.append(f'<line x1="{LEFT}" x2="{LEFT + PLOT_W}" y1="{_y(tick):g}" y2="{_y(tick):g}" stroke="#ccc"/>'
                    f'<text x="{LEFT - 6}" y="{_y(tick) + 4:g}" text-anchor="end" fill="currentColor">{tick:g}</text>')
-    for x, point in list(zip(xs, points))[::-(-n // 8)]:  # at most 8 version labels, so they do not overlap
+    for x, point in list(zip(xs, points))[::-(-n // 8)]:  # at most 8 labels under the axis, so they do not overlap
         version = str(point.get("version", ""))
-        short = version if len(version) <= 14 else version[:13] + "…"
+        name = str(point["x"]) if "x" in point else version
+        short = name if len(name) <= 14 else name[:13] + "…"
         out.append(f'<text x="{x:g}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" fill="currentColor">'
                    f'<title>{e(version)}</title>{e(short)}</text>')
-    for row, (key, name, colour) in enumerate(METRICS):
+    for row, (key, name, colour) in enumerate(metrics):
         out += _series(points, xs, key, colour)
         ly, lx = TOP + 8 + row * 18, WIDTH - RIGHT + 12
         out.append(f'<line x1="{lx}" x2="{lx + 20}" y1="{ly}" y2="{ly}" stroke="{colour}" stroke-width="2"/>'
