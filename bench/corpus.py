@@ -33,7 +33,8 @@ def _words(rng: random.Random, count: int, taken: set[str]) -> list[str]:
     return out
 
 
-def topics(count: int, seed: int = 1, clarity: tuple[float, float] = (CLARITY_LOW, CLARITY_HIGH)) -> list[tuple[str, str]]:
+def topics(count: int, seed: int = 1,
+           clarity: tuple[float, float] = (CLARITY_LOW, CLARITY_HIGH)) -> list[tuple[str, str]]:
     """(text, topic) pairs; `clarity` the range each document's clarity is drawn from."""
     rng = random.Random(seed)
     vocab_rng = random.Random(12345)  # one vocabulary for every seed: the same language, other documents

@@ -1,6 +1,6 @@
 """The built-in model (app/learning): each project's switch and counters, the versions it trained
 (their training set size, cross-validated quality and the fitted model itself, so any worker or
-`labelwell model serve` can load it), and the index that lets uncertainty sampling walk a model
+`labelwell model serve` can load it), and the indexes that let uncertainty sampling walk a model
 version's predictions from the least sure up instead of scanning the project's tasks. Raw SQL,
 both engines."""
 
@@ -41,6 +41,8 @@ async def forwards():
                 created_at TIMESTAMPTZ NOT NULL)""",
             "CREATE UNIQUE INDEX lw_model_run_number ON lw_model_run (project, number)",
             "CREATE INDEX lw_prediction_certainty ON lw_prediction (project, model_version, score, task)",
+            # the version predicted last, when a project names none: one seek, not a sort
+            "CREATE INDEX lw_prediction_newest ON lw_prediction (project, id)",
         ):
             await RawSQL.raw(sql)
 

@@ -41,7 +41,8 @@ def choose(topic: str) -> list[dict]:
 
 def spans(gold: list[tuple[int, int, str]], text: str) -> list[dict]:
     return [{"id": f"s{i}", "from_name": "ent", "to_name": "text", "type": "labels",
-             "value": {"start": s, "end": e, "text": text[s:e], "labels": [label]}} for i, (s, e, label) in enumerate(gold)]
+             "value": {"start": s, "end": e, "text": text[s:e], "labels": [label]}}
+            for i, (s, e, label) in enumerate(gold)]
 
 
 def wait_version(api: httpx.Client, project: dict, version: str, timeout: float = 90) -> dict:
@@ -123,8 +124,15 @@ def test_a_run_that_cannot_train_yet_says_why_and_the_button_trains_anyway(serve
     page = api.get(f"/projects/{project['id']}/model").text
     assert "Not trained yet" in page and "Sport (9)" in page
 
+    always = make_project(label_config=CLASSIFY.replace('toName="text">', 'toName="text" choice="multiple">', 1))
+    api.post(f"/api/projects/{always['id']}/import", json=[
+        {"data": {"text": t}, "annotations": [{"result": choose("Sport")}]} for t, _ in corpus])
+    done = wait_job(api, api.post(builtin(always) + "/train").json()["id"], timeout=90)
+    assert done["state"] == "done" and "both picked and left out" in done["result"]["reason"]
+
     bad = api.patch(builtin(project), json={"train_every": 0})
     assert bad.status_code == 400 and "train_every" in bad.json()["validation_errors"]
+    assert api.patch(builtin(project), json={"train_every": "²"}).status_code == 400  # a digit, not a number
     nothing = make_project(label_config='<View><Image name="i" value="$img"/><RectangleLabels name="b" toName="i">'
                                         '<Label value="Car"/></RectangleLabels></View>')
     state = api.get(builtin(nothing)).json()

@@ -197,6 +197,9 @@ async def _store(project: Project, user: User, task: Task, fields: dict[str, lis
     prediction_id = _prediction_id(fields)
     async with write_tx():
         await counters.lock_tasks([task.id])
+        if prediction_id is not None and not await Prediction.exists().where(Prediction.id == prediction_id,
+                                                                              Prediction.task == task.id):
+            prediction_id = None  # replaced meanwhile (a newer model version), or never this task's
         existing = await mine(task.id, user.id)
         again = next((a for a in existing if a.unique_id == key), None)
         if again is not None:

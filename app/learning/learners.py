@@ -24,6 +24,7 @@ from typing import Any
 from app.learning.targets import Target, targets, text_of
 from app.ml.quality import Counts
 from components.base import new_id
+from components.variables import resolve
 
 MIN_EXAMPLES = 8  # fewer, and cross-validated numbers would mean nothing
 MIN_PER_CHOICE = 2  # a choice needs this many examples before it can be told apart
@@ -79,11 +80,24 @@ def _unlearnable(target: Target, answers: list[list]) -> str | None:
     if target.kind == "spans":
         return None if any(answers) else f"{target.control}: no annotated task has a span yet."
     counts = Counter(label for chosen in answers for label in chosen)
+    if target.multiple:
+        if _yes_and_no(target, answers):
+            return None
+        return (f"{target.control}: no choice has been both picked and left out {MIN_PER_CHOICE}+ times yet "
+                f"(picked: {', '.join(f'{label} ({counts[label]})' for label in target.labels if counts[label]) or 'none'}"
+                f", of {len(answers)}).")
     usable = [label for label in target.labels if counts[label] >= MIN_PER_CHOICE]
-    if (target.multiple and usable) or len(usable) >= 2:
+    if len(usable) >= 2:
         return None
     only = ", ".join(f"{label} ({counts[label]})" for label in target.labels if counts[label]) or "none"
     return f"{target.control}: it needs at least two choices with {MIN_PER_CHOICE}+ examples each; so far: {only}."
+
+
+def _yes_and_no(target: Target, answers: list[list]) -> list[str]:
+    """Of several choices, those with enough examples both ways to be told apart."""
+    counts = Counter(label for chosen in answers for label in chosen)
+    return [label for label in target.labels
+            if counts[label] >= MIN_PER_CHOICE and len(answers) - counts[label] >= MIN_PER_CHOICE]
 
 
 def sample(keys: list[Any], strata: list[str], cap: int, seed: int = SEED) -> list[int]:
@@ -139,8 +153,10 @@ def _fit_choices(target: Target, texts: list[str], answers: list[list[str]]) -> 
     import warnings
 
     if target.multiple:
-        classes = [label for label in target.labels if any(label in a for a in answers)]
-        matrix = [[int(label in a) for label in classes] for a in answers]
+        import numpy
+
+        classes = _yes_and_no(target, answers)  # a choice picked always (or never) is not learnt
+        matrix = numpy.array([[int(label in a) for label in classes] for a in answers]).reshape(len(answers), -1)
         estimator = _multiple()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a choice picked every time is learnt as "always"
@@ -380,6 +396,8 @@ def _labels_of(item: dict) -> list[str]:
 def text_checked(target: Target, config: Any, data: dict) -> str:
     """The task's text for this control, or ValueError naming what is missing."""
     written = config.by_name[target.to_name].get("value")
+    if target.object_tag == "Paragraphs" and not isinstance(resolve(written, data), list):
+        raise ValueError(f"its data at {written} is not a list of paragraphs")  # else it would read as ""
     try:
         text = text_of(target, config, data)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:

@@ -25,7 +25,8 @@ def _back(project: Project, anchor: str = "builtin") -> Redirect:
 async def builtin_settings(request: Request, project: Project) -> Redirect:
     form = await request.form()
     try:
-        row = await service.configure(project, {"enabled": "enabled" in form, "train_every": form.get("train_every", "")})
+        row = await service.configure(project, {"enabled": "enabled" in form,
+                                                "train_every": form.get("train_every", "")})
     except InputError as exc:
         flash(request, " ".join(m for messages in exc.errors.values() for m in messages), category="error")
         return _back(project)

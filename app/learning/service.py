@@ -5,6 +5,7 @@ API show of it. Training itself is in `training.py`; the learners in `learners.p
 from __future__ import annotations
 
 import pickle
+import re
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -44,10 +45,11 @@ def clean(data: Any) -> dict[str, Any]:
         out["enabled"] = data["enabled"]
     if "train_every" in data:
         value = data["train_every"]
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value.strip()):
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= TRAIN_EVERY_MAX:
-            errors["train_every"] = [f"Annotations between training runs: a whole number from 1 to {TRAIN_EVERY_MAX:,}."]
+            errors["train_every"] = [f"Annotations between training runs: a whole number from 1 to "
+                                     f"{TRAIN_EVERY_MAX:,}."]
         out["train_every"] = value
     if errors:
         raise InputError(errors)
@@ -99,9 +101,14 @@ async def _training(project_id: int) -> bool:
 
 
 async def start_training(project: Project, user_id: int | None) -> Job:
-    """The Train button: a run now, whatever the count (the count starts again)."""
+    """The Train button (or a training event to `model serve`): a run now, whatever the count (the
+    count starts again). A run still waiting in the queue is that run: pressing twice queues one."""
     async with write_tx():
         await raw("UPDATE lw_builtin_model SET pending = 0 WHERE project = {}", project.id)
+        waiting = await raw("SELECT id FROM lw_job WHERE project = {} AND kind = {} AND state = 'queued' "
+                            "ORDER BY id LIMIT 1", project.id, JOB_KIND)
+    if waiting:
+        return await jobs.get(waiting[0]["id"])
     return await jobs.enqueue(JOB_KIND, project_id=project.id, user_id=user_id, params={"reason": "button"})
 
 
@@ -117,23 +124,42 @@ async def versions(project_id: int) -> list[dict[str, Any]]:
 
 async def store_version(project: Project, fitted: list[Fitted], examples: int, available: int, seconds: float,
                         quality: dict[str, Any]) -> str:
-    """Write a version whole and make it the active one, in one transaction: a run killed before
-    this leaves no version and the previous one active. Returns the version's name."""
+    """Write a version whole, in one transaction: a run killed before this leaves no version. The
+    run makes it active once it has predicted (`activate`). Returns the version's name."""
     blob = pickle.dumps({"format": 1, "models": fitted}, protocol=pickle.HIGHEST_PROTOCOL)
     learned = [m.target.describe() for m in fitted]
     async with write_tx():
         await configure_row(project.id)
         found = await raw("UPDATE lw_builtin_model SET next_number = next_number + 1, message = '' "
-                          "WHERE project = {} RETURNING next_number, enabled", project.id)
+                          "WHERE project = {} RETURNING next_number", project.id)
         number = found[0]["next_number"] - 1
         version = f"{PREFIX}{number}"
         await ModelRun(project=project.id, number=number, version=version, examples=examples, available=available,
                        seconds=seconds, quality=quality, learned=learned, model=blob, created_at=now()).save()
-        await BuiltinModel.update({BuiltinModel.active_version: version, BuiltinModel.updated_at: now()}).where(
-            BuiltinModel.project == project.id)
-        if found[0]["enabled"]:
-            await _follow(project.id, version)
     return version
+
+
+async def activate(project_id: int, version: str) -> None:
+    """The version predictions come from; while the model is on, also the project's model version
+    (the predictions annotators start from and the queue orders by)."""
+    async with write_tx():
+        await BuiltinModel.update({BuiltinModel.active_version: version, BuiltinModel.updated_at: now()}).where(
+            BuiltinModel.project == project_id)
+        if await rows.one(BuiltinModel, "project = {} AND enabled = {}", project_id, True):
+            await _follow(project_id, version)
+
+
+async def earlier_run(project_id: int, job_id: int) -> bool:
+    """Another run of this project, started before this one, is still running."""
+    return bool(await raw("SELECT 1 FROM lw_job WHERE project = {} AND kind = {} AND state = 'running' AND id < {} "
+                          "LIMIT 1", project_id, JOB_KIND, job_id))
+
+
+async def run_again_soon(project_id: int) -> None:
+    """A run that gave way to another: the next annotation saved starts the next run."""
+    async with write_tx():
+        await raw("UPDATE lw_builtin_model SET pending = CASE WHEN pending < train_every - 1 THEN train_every - 1 "
+                  "ELSE pending END WHERE project = {}", project_id)
 
 
 async def configure_row(project_id: int) -> None:
@@ -161,10 +187,14 @@ async def supersede(project_id: int, version: str, task_ids: list[int]) -> None:
     ids = ", ".join(str(int(t)) for t in task_ids)
     async with write_tx():
         await counters.lock_tasks(task_ids)
-        await raw(f"DELETE FROM lw_prediction WHERE task IN ({ids}) AND ml_backend IS NULL AND model_version <> {{}} "
-                  f"AND model_version LIKE {{}} AND task IN (SELECT id FROM lw_task WHERE id IN ({ids}) "
-                  "AND total_annotations = 0)", version, PREFIX + "%")
-        await counters.refresh(project_id, task_ids)
+        # not a task someone has open: their page may submit with the prediction it started from
+        gone = await raw(
+            f"DELETE FROM lw_prediction WHERE task IN ({ids}) AND ml_backend IS NULL AND model_version <> {{}} "
+            f"AND model_version LIKE {{}} AND task IN (SELECT t.id FROM lw_task t WHERE t.id IN ({ids}) "
+            "AND t.total_annotations = 0 AND NOT EXISTS (SELECT 1 FROM lw_task_lock l WHERE l.task = t.id "
+            "AND l.expire_at > {}) AND EXISTS (SELECT 1 FROM lw_prediction n WHERE n.task = t.id "
+            "AND n.model_version = {})) RETURNING task", version, PREFIX + "%", now(), version)
+        await counters.refresh(project_id, sorted({r["task"] for r in gone}))
 
 
 async def active_model(project_id: int) -> tuple[str, list[Fitted]] | None:

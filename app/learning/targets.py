@@ -65,7 +65,8 @@ def _target(control: Component, config: LabelConfig) -> tuple[Target | None, str
     if control.get("value"):
         return None, "its options come from each task's data, so they differ from task to task"
     if obj.get("valueType") == "url":
-        return None, f"<{tag} name=\"{obj.name}\"> reads its text from an address; the model reads only text in the task"
+        return None, (f"<{tag} name=\"{obj.name}\"> reads its text from an address; the model reads only text "
+                      "in the task")
     labels = tuple(control.label_values())
     if len(labels) < 2 and not (control.tag == "Labels" and labels):
         return None, "it offers fewer than two choices"

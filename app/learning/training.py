@@ -31,6 +31,11 @@ DATA_CHUNK = 1000  # task ids per query when reading task data
 
 
 async def run(project: Project, job_id: int) -> dict[str, Any]:
+    if await service.earlier_run(project.id, job_id):
+        # runs of a project take turns: two at once would race for the active version
+        await service.run_again_soon(project.id)
+        return {"trained": False, "reason": "Another training run of this project was under way; the next new or "
+                                            "updated annotation starts a run after it."}
     config = parse_config(project.label_config)
     found, cannot = targets(config)
     if not found:
@@ -46,12 +51,25 @@ async def run(project: Project, job_id: int) -> dict[str, Any]:
     if not fitted:
         return await _not_trained(project, " ".join(reasons))
     seconds = time.monotonic() - started
+    sampled = len(chosen) < available
     version = await service.store_version(project, fitted, examples, available, seconds,
-                                          {"controls": quality, "not_trained": reasons})
+                                          {"controls": quality, "not_trained": reasons, "sampled": sampled})
     report = {"trained": True, "model_version": version, "examples": examples, "available": available,
-              "sampled": examples < available, "seconds": round(seconds, 3), "quality": quality,
-              "not_trained": reasons}
-    return {**report, **await predict_unlabelled(project, version, fitted, job_id)}
+              "sampled": sampled, "seconds": round(seconds, 3), "quality": quality, "not_trained": reasons}
+    predicted = await predict_unlabelled(project, version, fitted, job_id)
+    # active only now that it has predicted: until then annotators keep the previous version's
+    # pre-labels, and the queue its order
+    await service.activate(project.id, version)
+    await _supersede_all(project.id, version)
+    return {**report, **predicted}
+
+
+async def _supersede_all(project_id: int, version: str) -> None:
+    after = 0
+    while batch := await raw(f"SELECT id FROM lw_task WHERE project = {{}} AND total_annotations = 0 AND id > {{}} "
+                             f"ORDER BY id LIMIT {PREDICT_BATCH}", project_id, after):
+        after = batch[-1]["id"]
+        await service.supersede(project_id, version, [r["id"] for r in batch])
 
 
 async def _not_trained(project: Project, message: str) -> dict[str, Any]:
@@ -161,6 +179,4 @@ async def _predict_batch(project_id: int, config: Any, version: str, fitted: lis
         else:
             good.append({"task": task["id"], "result": answer[0], "score": round(answer[1], 6),
                          "model_version": version})
-    stored = await predictions.store(project_id, None, good)
-    await service.supersede(project_id, version, sorted(stored))
-    return len(stored), errors
+    return len(await predictions.store(project_id, None, good)), errors

@@ -4,7 +4,6 @@ against the final annotations of the same tasks (the metrics themselves are in `
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from litestar.exceptions import PermissionDeniedException
@@ -18,7 +17,8 @@ from app.tables import Job
 if TYPE_CHECKING:
     from app.tables import MLBackend, Project, User
 
-JOB_KINDS = ["ml_predict", "ml_webhook", "builtin_train"]  # what the settings page lists (not the workspace's suggestions)
+# what the settings page lists (not the workspace's suggestions)
+JOB_KINDS = ["ml_predict", "ml_webhook", "builtin_train"]
 BACKEND_ACTIONS = ("check", "activate", "delete", "train")
 
 
@@ -69,10 +69,6 @@ async def may_see(user: User, project: Project) -> None:
         raise PermissionDeniedException("Only admins and reviewers see the model's quality")
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 async def report(project: Project) -> dict[str, Any]:
     finals = await predictions.final_results(project.id)
     found = await raw("SELECT task, model_version, result FROM lw_prediction WHERE project = {} ORDER BY id", project.id)
@@ -81,7 +77,7 @@ async def report(project: Project) -> dict[str, Any]:
     for row in found:
         version = row["model_version"]
         counts[version] = counts.get(version, 0) + 1
-        versions.setdefault(version, {})[row["task"]] = _json(row["result"]) or []  # the newest per task counts
+        versions.setdefault(version, {})[row["task"]] = predictions.json_value(row["result"]) or []  # the newest per task counts
     out = []
     for version, predicted in versions.items():
         pairs = [(result, finals[task]) for task, result in predicted.items() if task in finals]

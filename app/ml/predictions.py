@@ -110,10 +110,11 @@ async def final_results(project_id: int) -> dict[int, list[dict]]:
     found = await raw("SELECT task, result, ground_truth FROM lw_annotation WHERE project = {} AND was_cancelled = {} "
                       "ORDER BY ground_truth, updated_at, id", project_id, False)
     # ordered so that the last row per task is the one that counts
-    return {row["task"]: _json(row["result"]) or [] for row in found}
+    return {row["task"]: json_value(row["result"]) or [] for row in found}
 
 
-def _json(value: Any) -> Any:
+def json_value(value: Any) -> Any:
+    """A JSON column read with raw SQL: text on SQLite, already decoded on PostgreSQL."""
     return orjson.loads(value) if isinstance(value, str) else value
 
 
