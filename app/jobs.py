@@ -74,8 +74,9 @@ async def get(job_id: int, project_id: int | None = None) -> Job | None:
 
 
 def shown_to(user: User, job: Job) -> bool:
-    """ML jobs carry the backend's own answers, which belong with its (admin-only) settings."""
-    return user.role == "admin" or not job.kind.startswith("ml_")
+    """ML jobs carry the backend's own answers, which belong with its (admin-only) settings; a
+    built-in model's run carries its quality, which annotators do not see either."""
+    return user.role == "admin" or not job.kind.startswith(("ml_", "builtin_"))
 
 
 async def recent(project_id: int, kind: str = "", limit: int = 50) -> list[Job]:

@@ -109,13 +109,15 @@ BROWSER_FIXTURES = {"page", "chromium"}
 
 def pytest_collection_modifyitems(config, items):
     """A browser test runs on SQLite only: Chromium is shown and does the same page on either engine,
-    and every page's server side is driven on both by the HTTP tests. Mark one `db` to run it on both."""
+    and every page's server side is driven on both by the HTTP tests. Mark one `db` to run it on both.
+    A test marked `one_engine` (what it checks happens outside the database) runs on SQLite only too."""
     kept, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_postgres = callspec is not None and callspec.params.get("server") == "postgres"
         in_browser = bool(BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())))
-        (dropped if on_postgres and in_browser and not item.get_closest_marker("db") else kept).append(item)
+        one_engine = (in_browser and not item.get_closest_marker("db")) or item.get_closest_marker("one_engine")
+        (dropped if on_postgres and one_engine else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

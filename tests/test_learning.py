@@ -139,6 +139,7 @@ def test_a_run_that_cannot_train_yet_says_why_and_the_button_trains_anyway(serve
     assert state["learns"] == [] and "RectangleLabels" in state["cannot"][0]["why"]
 
 
+@pytest.mark.one_engine  # the learners and processes, not SQL: the SQL runs on both in the others
 def test_predicted_spans_land_on_the_annotators_code_points_after_emoji_and_accents(server, api, make_project, worker):
     project = make_project(label_config=NER)
     corpus = entities(45, seed=9)
@@ -171,6 +172,7 @@ def test_predicted_spans_land_on_the_annotators_code_points_after_emoji_and_acce
     assert any(not texts[t][0].isalnum() for t in predicted)  # some do start with an emoji or a sign
 
 
+@pytest.mark.one_engine  # the learners and processes, not SQL: the SQL runs on both in the others
 def test_the_web_process_never_loads_the_learning_libraries(server, api, topic_project):
     project, gold = topic_project
     for task_id in sorted(gold)[:10]:
@@ -193,6 +195,7 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.one_engine  # the learners and processes, not SQL: the SQL runs on both in the others
 def test_model_serve_speaks_label_studio_ml_and_labelwell_can_use_it(server, api, make_project, topic_project, tmp_path):
     project, gold = topic_project
     for task_id in sorted(gold)[:24]:
@@ -243,6 +246,7 @@ def test_model_serve_speaks_label_studio_ml_and_labelwell_can_use_it(server, api
         proc.wait(timeout=20)
 
 
+@pytest.mark.one_engine  # the learners and processes, not SQL: the SQL runs on both in the others
 def test_a_run_killed_midway_leaves_the_previous_version_active_and_takes_no_number(server, api, make_project, worker):
     project = make_project(label_config=CLASSIFY)
     corpus = topics(3000, seed=6)
@@ -261,6 +265,7 @@ def test_a_run_killed_midway_leaves_the_previous_version_active_and_takes_no_num
     assert api.get(f"/api/jobs/{job['id']}").json()["state"] == "running"
     os.killpg(worker.pid, signal.SIGKILL)  # the worker and its pool's children, mid-run
     worker.wait()
+    server.workers.remove(worker)  # gone: the session's other tests must not try to stop it
     server.start_worker()  # the next worker marks the dead one's job failed
     assert wait_job(api, job["id"], timeout=60)["state"] == "failed"
     state = api.get(builtin(project)).json()
@@ -301,6 +306,7 @@ DIALOGUE = """<View><Paragraphs name="chat" value="$chat" layout="dialogue"/>
 <Choice value="Cooking"/><Choice value="Travel"/></Choices></View>"""
 
 
+@pytest.mark.one_engine  # the learners and processes, not SQL: the SQL runs on both in the others
 def test_several_choices_on_a_dialogue_and_one_on_html_are_learnt_together(server, api, make_project, worker):
     project = make_project(label_config=DIALOGUE)
     corpus = topics(120, seed=11, clarity=CLEAR)

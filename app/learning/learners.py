@@ -377,14 +377,14 @@ def predict_tasks(models: list[Fitted], config: Any, datas: list[dict]) -> list[
     out: list[Any] = [([], 1.0) for _ in datas]
     for index, data in enumerate(datas):
         try:
-            texts[index] = [text_checked(now, config, data) for _, now in usable]
+            texts[index] = [text_checked(current, config, data) for _, current in usable]
         except ValueError as exc:
             out[index] = str(exc)
     readable = sorted(texts)
-    for column, (model, now) in enumerate(usable):
+    for column, (model, current) in enumerate(usable if readable else []):
         for index, (items, confidence) in zip(readable, predict(model, [texts[i][column] for i in readable])):
             result, score = out[index]
-            kept = [item for item in items if all(label in now.labels for label in _labels_of(item))]
+            kept = [item for item in items if all(label in current.labels for label in _labels_of(item))]
             out[index] = (result + kept, min(score, confidence))
     return out
 

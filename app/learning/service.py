@@ -8,13 +8,12 @@ import pickle
 import re
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from app import jobs, rows
 from app.clock import now
 from app.db import write_tx
 from app.errors import InputError
 from app.learning.targets import targets
+from app.ml.predictions import json_value
 from app.rows import raw
 from app.tables import BuiltinModel, Job, ModelRun, Project
 from app.tasks import counters
@@ -117,8 +116,7 @@ async def versions(project_id: int) -> list[dict[str, Any]]:
     found = await raw(f"SELECT {VERSION_FIELDS} FROM lw_model_run WHERE project = {{}} ORDER BY number", project_id)
     for row in found:
         for key in ("quality", "learned"):
-            if isinstance(row[key], str):
-                row[key] = orjson.loads(row[key])
+            row[key] = json_value(row[key])
     return found
 
 

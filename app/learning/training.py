@@ -11,7 +11,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import orjson
 
 from app.jobs import set_progress
 from app.learning import learners, service
@@ -98,7 +97,7 @@ async def _task_data(project_id: int, task_ids: list[int]) -> dict[int, dict]:
     for i in range(0, len(task_ids), DATA_CHUNK):
         ids = ", ".join(str(int(t)) for t in task_ids[i:i + DATA_CHUNK])
         for row in await raw(f"SELECT id, data FROM lw_task WHERE project = {{}} AND id IN ({ids})", project_id):
-            out[row["id"]] = orjson.loads(row["data"]) if isinstance(row["data"], str) else row["data"]
+            out[row["id"]] = predictions.json_value(row["data"])
     return out
 
 
@@ -164,8 +163,7 @@ async def _unpredicted(project_id: int, version: str, after: int) -> list[dict[s
         "AND NOT EXISTS (SELECT 1 FROM lw_prediction p WHERE p.task = t.id AND p.model_version = {}) "
         f"ORDER BY t.id LIMIT {PREDICT_BATCH}", project_id, after, version)
     for row in found:
-        if isinstance(row["data"], str):
-            row["data"] = orjson.loads(row["data"])
+        row["data"] = predictions.json_value(row["data"])
     return found
 
 
