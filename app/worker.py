@@ -26,6 +26,8 @@ def make_celery() -> Celery:
     # kombu warns "No hostname was supplied" for a bare filesystem://; the folder is what counts
     broker = "filesystem://localhost//" if settings.broker_url in ("filesystem://", "filesystem:///") else settings.broker_url
     app = Celery("labelwell", broker=broker, include=["app.job_kinds"])
+    if settings.broker_url.startswith("filesystem://"):
+        app.conf.broker_transport = "app.broker_files:Transport"  # messages appear whole (see there)
     app.conf.update(
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
